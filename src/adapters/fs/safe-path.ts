@@ -1,0 +1,220 @@
+import { closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, realpathSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import { SimError } from '../../domain/errors.ts';
+
+/*
+ * Paths inside a volume are walked one component at a time, each directory opened with
+ * O_NOFOLLOW and the next looked up through /proc/self/fd/<fd>/<name>. That is openat() by
+ * another name: a pod that swaps a folder for a symbolic link between our check and our use
+ * cannot redirect us, because we never hand the kernel a path string it could re-resolve.
+ * Where /proc is missing (macOS), the walk falls back to realpath checks on plain paths.
+ */
+
+const PROC_FD = existsSync('/proc/self/fd');
+const MAX_PATH = 4096;
+const MAX_NAME = 255;
+const MAX_LINK_HOPS = 40;
+const O_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+/**
+ * Checks a path parameter and splits it into segments relative to the volume root. A leading
+ * "/" means the volume root (the provider's own examples send "/echo-test/Dockerfile"). ".."
+ * is resolved here, without the file system, so a link can never be climbed out of.
+ */
+export function parseVolumePath(raw: string, param: string): string[] {
+  if (raw.includes('\0')) throw invalid(param, 'contains a NUL byte');
+  if (raw.includes('\\')) throw invalid(param, 'contains a backslash; separate folders with "/"');
+  if (/[\x01-\x1f\x7f]/.test(raw)) throw invalid(param, 'contains a control character');
+  if (Buffer.byteLength(raw) > MAX_PATH) throw invalid(param, `is longer than ${MAX_PATH} bytes`);
+  const segments: string[] = [];
+  for (const part of raw.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (!segments.length) {
+        throw new SimError('ILLEGAL_PATH', `${param} "${raw}" points outside your volume; paths are relative to the volume root`);
+      }
+      segments.pop();
+      continue;
+    }
+    if (Buffer.byteLength(part) > MAX_NAME) throw invalid(param, `has a name longer than ${MAX_NAME} bytes`);
+    segments.push(part);
+  }
+  return segments;
+}
+
+function invalid(param: string, why: string): SimError {
+  return new SimError('INVALID_PATH', `${param} ${why}`);
+}
+
+function outside(display: string): SimError {
+  return new SimError('ILLEGAL_PATH', `"${display}" leads outside your volume through a symbolic link; links out of a volume are never followed`);
+}
+
+/** An open directory that is known to lie inside the volume. Close it when done. */
+export class DirHandle {
+  constructor(
+    readonly fd: number,
+    /** Where the directory was when opened; for messages and the no-/proc fallback only. */
+    readonly realPath: string,
+    readonly segments: string[],
+  ) {}
+
+  /** A path naming `name` inside this directory that the kernel resolves through the fd. */
+  entry(name: string): string {
+    return PROC_FD ? `/proc/self/fd/${this.fd}/${name}` : path.join(this.realPath, name);
+  }
+
+  /** Opens a sub-folder without following a link; throws ELOOP/ENOTDIR/ENOENT as the kernel does. */
+  openChild(name: string): DirHandle {
+    return new DirHandle(openSync(this.entry(name), O_DIR), path.join(this.realPath, name), [...this.segments, name]);
+  }
+
+  self(): string {
+    return PROC_FD ? `/proc/self/fd/${this.fd}` : this.realPath;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+export interface OpenedFile {
+  fd: number;
+  stat: Stats;
+  name: string;
+}
+
+export class VolumeRoot {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = realpathSync(root);
+  }
+
+  /**
+   * Opens the directory at `segments`, creating missing folders when `create` is set. Links
+   * whose target stays inside the volume are followed; any other link is ILLEGAL_PATH.
+   */
+  openDir(segments: string[], display: string, options: { create?: boolean } = {}): DirHandle {
+    let current = segments;
+    for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+      const result = this.walk(current, display, options.create ?? false);
+      if (result instanceof DirHandle) return result;
+      current = result.resolved;
+    }
+    throw new SimError('INVALID_PATH', `"${display}" has too many levels of symbolic links`);
+  }
+
+  /**
+   * Opens a regular file for reading without following a link at its last component, except a
+   * link that resolves inside the volume. Throws FILE_NOT_FOUND or NOT_A_FILE as fits.
+   */
+  openFile(segments: string[], display: string): OpenedFile {
+    if (!segments.length) throw new SimError('NOT_A_FILE', `"${display}" is the volume root, not a file`);
+    let current = segments;
+    for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+      const dir = this.openExistingDir(current.slice(0, -1), display);
+      const name = current[current.length - 1]!;
+      try {
+        // O_NONBLOCK so that a FIFO a pod left behind cannot hang the request.
+        const fd = openSync(dir.entry(name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+        const stat = fstatSync(fd);
+        if (!stat.isFile()) {
+          closeSync(fd);
+          throw new SimError('NOT_A_FILE', `"${display}" is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}; give the path of a file`);
+        }
+        return { fd, stat, name };
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) throw notFound(display);
+        if (isErrno(err, 'ELOOP') || isErrno(err, 'EMLINK')) {
+          current = this.followLink(dir, name, [], display);
+          continue;
+        }
+        throw err;
+      } finally {
+        dir.close();
+      }
+    }
+    throw new SimError('INVALID_PATH', `"${display}" has too many levels of symbolic links`);
+  }
+
+  /** Opens an existing directory; a missing one is FILE_NOT_FOUND. */
+  openExistingDir(segments: string[], display: string): DirHandle {
+    try {
+      return this.openDir(segments, display);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) throw notFound(display);
+      throw err;
+    }
+  }
+
+  private walk(segments: string[], display: string, create: boolean): DirHandle | { resolved: string[] } {
+    let dir = new DirHandle(openSync(this.root, O_DIR), this.root, []);
+    for (let i = 0; i < segments.length; i++) {
+      const name = segments[i]!;
+      try {
+        let created = false;
+        if (create) {
+          try {
+            mkdirSync(dir.entry(name));
+            created = true;
+          } catch (err) {
+            if (!isErrno(err, 'EEXIST')) throw err;
+          }
+        }
+        const fd = openSync(dir.entry(name), O_DIR);
+        // Pods may run as any user and must be able to write here; fchmod acts on what we
+        // opened, never on whatever a path might point to by now.
+        if (created) fchmodSync(fd, 0o777);
+        const next = new DirHandle(fd, path.join(dir.realPath, name), segments.slice(0, i + 1));
+        dir.close();
+        dir = next;
+      } catch (err) {
+        if (isErrno(err, 'ELOOP') || isErrno(err, 'ENOTDIR') || isErrno(err, 'EMLINK')) {
+          const stat = safeLstat(dir.entry(name));
+          if (stat?.isSymbolicLink()) {
+            const resolved = this.followLink(dir, name, segments.slice(i + 1), display);
+            dir.close();
+            return { resolved };
+          }
+          dir.close();
+          if (create) throw new SimError('INVALID_PATH', `"${display}": "${segments.slice(0, i + 1).join('/')}" is a file, not a folder`);
+          throw err;
+        }
+        dir.close();
+        throw err;
+      }
+    }
+    return dir;
+  }
+
+  /** Resolves a link to segments inside the volume, or refuses it. */
+  private followLink(dir: DirHandle, name: string, rest: string[], display: string): string[] {
+    let target: string;
+    try {
+      target = realpathSync(dir.entry(name));
+    } catch {
+      // A dangling link: it cannot be opened, and a path through it does not exist.
+      throw notFound(display);
+    }
+    if (target !== this.root && !target.startsWith(this.root + path.sep)) throw outside(display);
+    const inside = path.relative(this.root, target);
+    return [...(inside ? inside.split(path.sep) : []), ...rest];
+  }
+}
+
+export function notFound(display: string): SimError {
+  return new SimError('FILE_NOT_FOUND', `"${display}" does not exist in this volume`);
+}
+
+export function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
+}
+
+export function safeLstat(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}

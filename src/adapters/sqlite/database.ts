@@ -1,0 +1,45 @@
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+// Each entry runs once, in order; user_version records how many have run.
+const MIGRATIONS: string[] = [
+  `CREATE TABLE volumes (
+     username     TEXT NOT NULL,
+     name         TEXT NOT NULL,
+     created_at   INTEGER NOT NULL,
+     last_used_at INTEGER NOT NULL,
+     PRIMARY KEY (username, name)
+   );
+   CREATE TABLE file_hashes (
+     volume    TEXT NOT NULL,
+     rel_path  TEXT NOT NULL,
+     size      INTEGER NOT NULL,
+     mtime_ns  TEXT NOT NULL,
+     ino       TEXT NOT NULL,
+     hash      TEXT NOT NULL,
+     PRIMARY KEY (volume, rel_path)
+   );`,
+];
+
+export function openDatabase(file: string): Db {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // WAL with synchronous=NORMAL survives a process crash (the case we test); FULL costs an fsync
+  // per commit and buys durability only across power loss of the host.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let i = version; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i]!);
+      db.pragma(`user_version = ${i + 1}`);
+    })();
+  }
+}

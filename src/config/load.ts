@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type SimConfig, type SimConfigInput } from './schema.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface ConfigOverrides {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+}
+
+export interface LoadedConfig {
+  config: SimConfig;
+  /** The file the configuration came from, or null when only defaults were used. */
+  source: string | null;
+}
+
+/**
+ * Finds the configuration file: the --config flag, then EM_SIM_CONFIG, then ./sim-config.yaml
+ * when it exists. Naming a file that does not exist is an error; finding none is not.
+ */
+export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
+  const named = flag ?? env.EM_SIM_CONFIG;
+  if (named) {
+    const full = path.resolve(named);
+    if (!existsSync(full)) throw new ConfigError(`configuration file not found: ${full}`);
+    return full;
+  }
+  const local = path.resolve('sim-config.yaml');
+  return existsSync(local) ? local : null;
+}
+
+export function loadConfig(options: { configPath?: string; overrides?: ConfigOverrides; env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
+  const source = resolveConfigPath(options.configPath, options.env);
+  let raw: unknown = {};
+  if (source) {
+    try {
+      raw = parseYaml(readFileSync(source, 'utf8')) ?? {};
+    } catch (err) {
+      if (err instanceof YAMLParseError) throw new ConfigError(`${source}: not valid YAML: ${err.message}`);
+      throw err;
+    }
+  }
+  const config = parseConfig(raw, source ?? 'configuration');
+  applyOverrides(config, options.overrides ?? {});
+  // A relative data_dir in a file means "next to that file", so the file works from any cwd.
+  const base = source && !options.overrides?.dataDir ? path.dirname(source) : process.cwd();
+  config.data_dir = path.resolve(base, config.data_dir);
+  return { config, source };
+}
+
+/** Validates a configuration object; errors name each offending key and what was expected. */
+export function parseConfig(raw: unknown, where = 'configuration'): SimConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(formatIssues(result.error.issues, where));
+  return result.data;
+}
+
+export function buildConfig(input: SimConfigInput = {}): SimConfig {
+  return parseConfig(input);
+}
+
+function applyOverrides(config: SimConfig, overrides: ConfigOverrides): void {
+  if (overrides.host !== undefined) config.server.host = overrides.host;
+  if (overrides.port !== undefined) {
+    if (!Number.isInteger(overrides.port) || overrides.port < 0 || overrides.port > 65535) {
+      throw new ConfigError(`--port: expected a whole number from 0 to 65535, got ${overrides.port}`);
+    }
+    config.server.port = overrides.port;
+  }
+  if (overrides.dataDir !== undefined) config.data_dir = overrides.dataDir;
+}
+
+function formatIssues(issues: z.core.$ZodIssue[], where: string): string {
+  const lines = issues.map((issue) => {
+    const key = issue.path.length ? issue.path.join('.') : '(top level)';
+    if (issue.code === 'unrecognized_keys') {
+      const prefix = issue.path.length ? `${issue.path.join('.')}.` : '';
+      return `  ${issue.keys.map((k) => prefix + k).join(', ')}: unknown key (check the spelling; the README lists every key)`;
+    }
+    return `  ${key}: ${issue.message}`;
+  });
+  return `invalid ${where}:\n${lines.join('\n')}`;
+}

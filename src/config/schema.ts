@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+// Keys are snake_case because they are the names users type in sim-config.yaml and the ones
+// outside scripts rely on. Defaults live here so the schema is the one source of truth.
+
+const isoWithZone = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/,
+    'an ISO 8601 date-time with a timezone, e.g. 2025-05-22T12:10:00+02:00',
+  );
+
+export const absoluteWindowSchema = z.strictObject({
+  start: isoWithZone,
+  end: isoWithZone,
+});
+
+export const recurringWindowSchema = z.strictObject({
+  every: z.number().positive().describe('period in seconds'),
+  duration: z.number().positive().describe('length of each window in seconds'),
+  offset: z.number().default(0).describe('start of the first window, seconds from the Unix epoch'),
+});
+
+export const windowSchema = z.union([absoluteWindowSchema, recurringWindowSchema]);
+export type WindowConfig = z.infer<typeof windowSchema>;
+
+const nodeSchema = (cpus: number, memoryMb: number) =>
+  z
+    .strictObject({
+      cpus: z.number().positive().default(cpus),
+      memory_mb: z.number().int().positive().default(memoryMb),
+      availability: z.array(windowSchema).optional(),
+    })
+    .prefault({});
+
+export const NODE_NAMES = ['FPGA', 'GPU', 'MPU'] as const;
+export type NodeName = (typeof NODE_NAMES)[number];
+
+const catalogEntrySchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    image: z.string().min(1),
+    standin: z.enum(['busybox', 'debian', 'python', 'none']).optional(),
+  }),
+]);
+
+export const DEFAULT_CATALOG = [
+  'alpine:latest',
+  'alpine:3.20',
+  'busybox:latest',
+  'debian:bookworm-slim',
+  'python:3.11-alpine',
+  'python:3.12-alpine',
+];
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8000),
+    })
+    .prefault({}),
+  data_dir: z.string().min(1).default('./data'),
+  users: z
+    .array(
+      z.strictObject({
+        username: z
+          .string()
+          .regex(
+            /^[a-z][a-z0-9]{0,30}$/,
+            'a lowercase name of letters and digits (no "-": container names are USER-POD), at most 31 characters',
+          ),
+        password: z.string().min(1),
+      }),
+    )
+    .default([{ username: 'client1', password: 'client1-password' }])
+    .refine((users) => new Set(users.map((u) => u.username)).size === users.length, 'usernames must be unique'),
+  auth: z
+    .strictObject({
+      access_token_lifetime: z.number().int().positive().default(300),
+      refresh_token_lifetime: z.number().int().positive().default(86400),
+      signing_secret: z.string().min(32, 'at least 32 characters').optional(),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      uplink_max_bytes: z.number().int().positive().default(2 * 1024 ** 3),
+    })
+    .prefault({}),
+  compat: z
+    .strictObject({
+      strict: z.boolean().default(false),
+      downlink_base64: z.boolean().default(false),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    })
+    .prefault({}),
+  images: z
+    .strictObject({
+      catalog: z.array(catalogEntrySchema).default(DEFAULT_CATALOG),
+      registry: z.string().min(1).default('fpga.dphi.space:5000'),
+    })
+    .prefault({}),
+  nodes: z
+    .strictObject({
+      FPGA: nodeSchema(1, 1024),
+      GPU: nodeSchema(2, 4096),
+      MPU: nodeSchema(1, 512),
+      on_unavailable: z.enum(['stop', 'continue']).default('stop'),
+    })
+    .prefault({}),
+  busy_windows: z.array(windowSchema).default([]),
+  clock: z
+    .strictObject({
+      speed: z.number().positive().default(1),
+      control: z.boolean().default(false),
+    })
+    .prefault({}),
+});
+
+export type SimConfig = z.infer<typeof configSchema>;
+export type SimConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,27 @@
+import { SimError } from './errors.ts';
+
+export const DEFAULT_POD = 'default';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * A pod name is a DNS label because it becomes part of a container and host name. Omitting it
+ * means the user's default pod, named "default" (so pod_name=default is the same pod).
+ */
+export function checkPodName(raw: string | undefined, param = 'pod_name'): string {
+  if (raw === undefined) return DEFAULT_POD;
+  if (raw.length > 63) throw badName(raw, param, 'it is longer than 63 characters');
+  if (/[A-Z]/.test(raw)) throw badName(raw, param, 'it contains uppercase letters');
+  if (/\s/.test(raw)) throw badName(raw, param, 'it contains whitespace');
+  if (!DNS_LABEL.test(raw)) {
+    throw badName(raw, param, 'only lowercase letters, digits and "-" are allowed, and it must start and end with a letter or digit');
+  }
+  return raw;
+}
+
+function badName(raw: string, param: string, why: string): SimError {
+  return new SimError(
+    'INVALID_POD_NAME',
+    `Invalid ${param} ${JSON.stringify(raw)}: ${why}. A pod name must be a DNS label (lowercase letters, digits and "-", at most 63 characters), e.g. "experiment-radiation".`,
+  );
+}

@@ -1,0 +1,65 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { SimError } from '../domain/errors.ts';
+import type { FileService } from '../domain/files.ts';
+import type { TokenService } from '../domain/tokens.ts';
+import type { VolumeService } from '../domain/volumes.ts';
+import type { Logger } from '../logger.ts';
+import type { AppEnv } from './env.ts';
+import { STATUS_OF } from './error-table.ts';
+import { bearerAuth } from './middleware/bearer-auth.ts';
+import { authRoutes } from './routes/auth.ts';
+import { fileRoutes } from './routes/files.ts';
+import { simPublicRoutes } from './routes/sim.ts';
+
+export interface HttpDeps {
+  tokens: TokenService;
+  files: FileService;
+  volumes: VolumeService;
+  logger: Logger;
+  uplinkMaxBytes: number;
+  downlinkBase64: boolean;
+  version: string;
+}
+
+// Parameters of every endpoint but uplink are small; a megabyte is generous.
+const FORM_LIMIT = 1 << 20;
+
+export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
+  // The guide's client builds BASE_URL + "/em/..." with a BASE_URL ending in "/": route
+  // "//em/files/list" as "/em/files/list".
+  const app = new Hono<AppEnv>({ getPath: (req) => new URL(req.url).pathname.replace(/\/{2,}/g, '/') });
+
+  app.onError((err, c) => {
+    if (err instanceof SimError) {
+      const body: Record<string, unknown> = { error: err.code, message: err.message };
+      if (err.extra.log_tail) body.log_tail = err.extra.log_tail;
+      const headers: Record<string, string> = {};
+      if (err.extra.retryAfter !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(err.extra.retryAfter)));
+      return c.json(body, STATUS_OF[err.code], headers);
+    }
+    deps.logger.error('unhandled error', { method: c.req.method, path: c.req.path, error: (err as Error).stack ?? String(err) });
+    return c.json({ error: 'INTERNAL_ERROR', message: 'The simulator hit an internal error; its log has the details' }, 500);
+  });
+
+  app.notFound((c) =>
+    c.json({ error: 'NOT_FOUND', message: `No endpoint ${c.req.method} ${c.req.path}; the README lists every endpoint` }, 404),
+  );
+
+  const limitForms = bodyLimit({
+    maxSize: FORM_LIMIT,
+    onError: () => {
+      throw new SimError('INVALID_PARAMETER', `Request body is larger than ${FORM_LIMIT} bytes; only /em/files/uplink takes large bodies`);
+    },
+  });
+
+  app.route('/sim', simPublicRoutes({ version: deps.version }));
+  app.use('/auth/*', limitForms);
+  app.route('/', authRoutes(deps.tokens));
+
+  app.use('/em/*', bearerAuth(deps.tokens));
+  app.use('/em/*', async (c, next) => (c.req.path === '/em/files/uplink' ? next() : limitForms(c, next)));
+  app.route('/em/files', fileRoutes(deps));
+
+  return app;
+}

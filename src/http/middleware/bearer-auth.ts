@@ -1,0 +1,40 @@
+import type { MiddlewareHandler } from 'hono';
+import { TokenRejected, type TokenService } from '../../domain/tokens.ts';
+import type { AppEnv } from '../env.ts';
+
+const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer realm="api"' };
+
+/**
+ * Authenticates the way SimpleJWT's JWTAuthentication does, down to the 401 bodies: a header
+ * that is absent or not a Bearer header counts as no credentials at all.
+ */
+export function bearerAuth(tokens: TokenService): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const parts = (c.req.header('authorization') ?? '').split(/\s+/).filter(Boolean);
+    if (parts.length === 0 || parts[0] !== 'Bearer') {
+      return c.json({ detail: 'Authentication credentials were not provided.' }, 401, WWW_AUTHENTICATE);
+    }
+    if (parts.length !== 2) {
+      return c.json(
+        { detail: 'Authorization header must contain two space-delimited values', code: 'bad_authorization_header' },
+        401,
+        WWW_AUTHENTICATE,
+      );
+    }
+    try {
+      c.set('user', await tokens.verify(parts[1]!, 'access'));
+    } catch (err) {
+      if (!(err instanceof TokenRejected)) throw err;
+      return c.json(
+        {
+          detail: 'Given token not valid for any token type',
+          code: 'token_not_valid',
+          messages: [{ token_class: 'AccessToken', token_type: 'access', message: err.message }],
+        },
+        401,
+        WWW_AUTHENTICATE,
+      );
+    }
+    await next();
+  };
+}

@@ -1,0 +1,144 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { SimError } from '../domain/errors.ts';
+import type { AppEnv } from './env.ts';
+
+/*
+ * Clients of every age talk to the EM: form data, url-encoded bodies, JSON, and GET query
+ * strings. They all end up here as one flat record; "" and null mean "not given".
+ */
+
+export type RawParams = Record<string, unknown>;
+
+export async function readParams(c: Context<AppEnv>): Promise<RawParams> {
+  const params: RawParams = {};
+  for (const [key, values] of Object.entries(c.req.queries())) {
+    params[key] = values.length === 1 ? values[0] : values;
+  }
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') Object.assign(params, await readBody(c));
+  for (const [key, value] of Object.entries(params)) {
+    if (value === null || value === '' || (Array.isArray(value) && value.length === 0)) delete params[key];
+  }
+  return params;
+}
+
+async function readBody(c: Context<AppEnv>): Promise<RawParams> {
+  const type = (c.req.header('content-type') ?? '').toLowerCase();
+  if (type.startsWith('application/json')) {
+    const text = await c.req.text();
+    if (!text.trim()) return {};
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new SimError('INVALID_PARAMETER', 'The JSON body could not be parsed; send a JSON object');
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new SimError('INVALID_PARAMETER', 'The JSON body must be an object of parameters');
+    }
+    return body as RawParams;
+  }
+  if (type.startsWith('multipart/form-data') || type.startsWith('application/x-www-form-urlencoded')) {
+    let form: Record<string, unknown>;
+    try {
+      form = await c.req.parseBody({ all: true });
+    } catch {
+      throw new SimError('INVALID_PARAMETER', 'The form body could not be parsed');
+    }
+    const out: RawParams = {};
+    for (const [key, value] of Object.entries(form)) {
+      const strings = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+      if (strings.length) out[key] = strings.length === 1 ? strings[0] : strings;
+    }
+    return out;
+  }
+  const text = await c.req.text();
+  if (!text.length) return {};
+  throw new SimError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `Content-Type "${type || '(none)'}" is not understood; send multipart/form-data, application/x-www-form-urlencoded or application/json`,
+  );
+}
+
+/** Validates raw parameters against a route's schema; errors name the parameter. */
+export function parseParams<S extends z.ZodType>(schema: S, raw: RawParams): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = issue.path.join('.') || 'parameters';
+  if (issue.code === 'invalid_type' && raw[issue.path[0] as string] === undefined) {
+    throw new SimError('MISSING_PARAMETER', `Parameter "${name}" is required`);
+  }
+  throw new SimError('INVALID_PARAMETER', `Parameter "${name}": ${issue.message}`);
+}
+
+// Building blocks for route schemas. A repeated single-valued field keeps its last value, as
+// Django's QueryDict.get does.
+const last = (v: unknown) => (Array.isArray(v) ? v[v.length - 1] : v);
+
+export const text = () =>
+  z.preprocess((v) => {
+    const x = last(v);
+    return typeof x === 'number' || typeof x === 'boolean' ? String(x) : x;
+  }, z.string({ error: 'expected a string' }));
+
+export const integer = () =>
+  z.preprocess(
+    (v) => {
+      const x = last(v);
+      return typeof x === 'string' && /^\s*-?\d+\s*$/.test(x) ? Number(x) : x;
+    },
+    z.number({ error: 'expected a whole number' }).int('expected a whole number'),
+  );
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+/** Python clients send True/False as "True"/"False" in form data. */
+export const boolean = () =>
+  z.preprocess(
+    (v) => {
+      const x = last(v);
+      if (typeof x === 'string') {
+        const lower = x.trim().toLowerCase();
+        if (TRUE.has(lower)) return true;
+        if (FALSE.has(lower)) return false;
+      }
+      return x;
+    },
+    z.boolean({ error: 'expected true or false' }),
+  );
+
+/** A list arrives as a JSON array, a JSON string of one, or repeated form fields. */
+export const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => {
+    if (typeof v === 'string') {
+      const trimmed = v.trim();
+      if (trimmed.startsWith('[')) {
+        try {
+          return JSON.parse(trimmed);
+        } catch {
+          return v;
+        }
+      }
+      return [v];
+    }
+    return v;
+  }, z.array(item, { error: 'expected a list' }));
+
+/** An object arrives as JSON, or as a JSON string of one in form data. */
+export const record = () =>
+  z.preprocess(
+    (v) => {
+      const x = last(v);
+      if (typeof x === 'string' && x.trim().startsWith('{')) {
+        try {
+          return JSON.parse(x);
+        } catch {
+          return x;
+        }
+      }
+      return x;
+    },
+    z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]), { error: 'expected an object of names to values' }),
+  );
