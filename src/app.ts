@@ -11,11 +11,13 @@ import { TokenService } from './domain/tokens.ts';
 import { VolumeService } from './domain/volumes.ts';
 import type { AppEnv } from './http/env.ts';
 import { createHttpApp } from './http/app.ts';
+import type { RouteTable } from './http/route-table.ts';
 import { Logger } from './logger.ts';
 import { VERSION } from './version.ts';
 
 export interface Simulator {
   app: Hono<AppEnv>;
+  routes: RouteTable;
   config: SimConfig;
   clock: SimClock;
   db: Db;
@@ -42,18 +44,20 @@ export async function createSimulator(config: SimConfig, options: { logger?: Log
   const volumes = new VolumeService(config.data_dir, db, clock);
   const files = new FileService(config.data_dir, volumes, new HashCache(db));
 
-  const app = createHttpApp({
+  const { app, routes } = createHttpApp({
     tokens,
     files,
     volumes,
     logger,
     uplinkMaxBytes: config.limits.uplink_max_bytes,
     downlinkBase64: config.compat.downlink_base64,
+    strict: config.compat.strict,
     version: VERSION,
   });
 
   return {
     app,
+    routes,
     config,
     clock,
     db,

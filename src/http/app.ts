@@ -9,7 +9,8 @@ import type { AppEnv } from './env.ts';
 import { STATUS_OF } from './error-table.ts';
 import { bearerAuth } from './middleware/bearer-auth.ts';
 import { authRoutes } from './routes/auth.ts';
-import { fileRoutes } from './routes/files.ts';
+import { registerFileRoutes } from './routes/files.ts';
+import { RouteTable } from './route-table.ts';
 import { simPublicRoutes } from './routes/sim.ts';
 
 export interface HttpDeps {
@@ -19,13 +20,14 @@ export interface HttpDeps {
   logger: Logger;
   uplinkMaxBytes: number;
   downlinkBase64: boolean;
+  strict: boolean;
   version: string;
 }
 
 // Parameters of every endpoint but uplink are small; a megabyte is generous.
 const FORM_LIMIT = 1 << 20;
 
-export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
+export function createHttpApp(deps: HttpDeps): { app: Hono<AppEnv>; routes: RouteTable } {
   // The guide's client builds BASE_URL + "/em/..." with a BASE_URL ending in "/": route
   // "//em/files/list" as "/em/files/list".
   const app = new Hono<AppEnv>({ getPath: (req) => new URL(req.url).pathname.replace(/\/{2,}/g, '/') });
@@ -59,7 +61,8 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
 
   app.use('/em/*', bearerAuth(deps.tokens));
   app.use('/em/*', async (c, next) => (c.req.path === '/em/files/uplink' ? next() : limitForms(c, next)));
-  app.route('/em/files', fileRoutes(deps));
+  const routes = new RouteTable(app, { strict: deps.strict });
+  registerFileRoutes(routes, deps);
 
-  return app;
+  return { app, routes };
 }

@@ -4,78 +4,144 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import busboy from 'busboy';
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
 import { stringify } from 'lossless-json';
 import { z } from 'zod';
 import { isErrno } from '../../adapters/fs/safe-path.ts';
 import { SimError } from '../../domain/errors.ts';
 import type { FileService } from '../../domain/files.ts';
 import { checkPodName } from '../../domain/names.ts';
-import type { VolumeService } from '../../domain/volumes.ts';
+import type { VolumeRef, VolumeService } from '../../domain/volumes.ts';
 import type { AppEnv } from '../env.ts';
-import { parseParams, readParams, text } from '../params.ts';
+import { parseParams, text } from '../params.ts';
+import type { RouteTable } from '../route-table.ts';
 
 export interface FileRouteDeps {
   files: FileService;
   volumes: VolumeService;
+  strict: boolean;
   uplinkMaxBytes: number;
   downlinkBase64: boolean;
 }
 
-const volumeParams = { pod_name: text().optional(), pvc_name: text().optional() };
-const listParams = z.object(volumeParams);
-const pathParams = z.object({ ...volumeParams, filepath: text() });
 
 const READ_CHUNK = 1 << 20;
 
+/** Volume selection shared by every file endpoint: pod_name, or pvc_name as later clients say. */
+export const volumeParams = {
+  pod_name: text().optional().describe('the pod whose volume to use; omitted: the default volume'),
+  pvc_name: text().optional().describe('later clients\' name for pod_name'),
+};
+
+export function volumeOf(deps: { volumes: VolumeService; strict: boolean }, c: Context<AppEnv>, p: { pod_name?: string; pvc_name?: string }): VolumeRef {
+  if (p.pvc_name !== undefined && deps.strict) {
+    throw new SimError('STRICT_MODE', 'Strict mode: pvc_name is not in the seed specification; use pod_name (rule: seed parameters only)');
+  }
+  const name = p.pvc_name !== undefined ? checkPodName(p.pvc_name, 'pvc_name') : checkPodName(p.pod_name);
+  return deps.volumes.ref(c.get('user'), name);
+}
+
+const listParams = z.object(volumeParams);
+const pathParams = z.object({ ...volumeParams, filepath: text().describe('path of the file or folder, relative to the volume') });
+const uplinkParams = z.object({
+  ...volumeParams,
+  dest_path: text().optional().describe('folder in the volume to put the files in; created when missing'),
+});
+
 /** The four file endpoints of the spec, sections 1 to 4. */
-export function fileRoutes(deps: FileRouteDeps): Hono<AppEnv> {
-  const { files, volumes } = deps;
-  const router = new Hono<AppEnv>();
-  const volumeOf = (c: Context<AppEnv>, p: { pod_name?: string; pvc_name?: string }) =>
-    volumes.ref(c.get('user'), checkPodName(p.pvc_name ?? p.pod_name, p.pvc_name !== undefined ? 'pvc_name' : 'pod_name'));
+export function registerFileRoutes(routes: RouteTable, deps: FileRouteDeps): void {
+  const { files } = deps;
 
-  router.on(['GET', 'POST'], '/list', async (c) => {
-    const p = parseParams(listParams, await readParams(c));
-    const tree = await files.list(volumeOf(c, p));
-    // lossless-json writes the bigint hashes with every digit; JSON.stringify would refuse them.
-    return c.body(stringify({ message: 'Successfully listed files', data: tree }) ?? '', 200, {
-      'Content-Type': 'application/json',
-    });
-  });
-
-  router.get('/downlink', async (c) => {
-    const p = parseParams(pathParams, await readParams(c));
-    const file = files.openForDownlink(volumeOf(c, p), p.filepath);
-    return sendFile(c, file, deps.downlinkBase64);
-  });
-
-  router.post('/delete', async (c) => {
-    const p = parseParams(pathParams, await readParams(c));
-    await files.delete(volumeOf(c, p), p.filepath);
-    return c.json({ message: 'File deleted successfully' }, 200);
-  });
-
-  router.post('/uplink', async (c) => {
-    const { fields, session } = await receiveUplink(c, deps);
-    try {
-      const p = parseParams(z.object({ ...volumeParams, dest_path: text().optional() }), { ...c.req.query(), ...fields });
-      const ref = volumeOf(c, p);
-      if (session.fileCount === 0) throw new SimError('NO_FILES', 'No files were provided for uplink!');
-      session.commit(ref, p.dest_path);
-      return c.json(
-        {
-          message: 'Successfully uplinked files',
-          data: { file_count: session.fileCount, total_size_kb: Math.round((session.totalBytes / 1024) * 100) / 100 },
+  routes.add(
+    {
+      methods: ['GET', 'POST'],
+      path: '/em/files/list',
+      tag: 'files',
+      summary: 'List the files of a volume, with size, time and hash',
+      description:
+        'hash is the first 8 bytes of the SHA-256 of the content, read as a big-endian signed 64-bit integer, written with every digit.',
+      params: listParams,
+      success: {
+        description: 'The volume as a nested tree',
+        example: {
+          message: 'Successfully listed files',
+          data: [{ type: 'file', name: 'downlink.txt', size: '167', time: '2025-11-20-12-31', hash: 5686952638663605203n }],
         },
-        200,
-      );
-    } finally {
-      await session.abort();
-    }
-  });
+      },
+      errors: ['INVALID_POD_NAME', 'STRICT_MODE'],
+    },
+    async (c, p) => {
+      const tree = await files.list(volumeOf(deps, c, p));
+      // lossless-json writes the bigint hashes with every digit; JSON.stringify would refuse them.
+      return c.body(stringify({ message: 'Successfully listed files', data: tree }) ?? '', 200, {
+        'Content-Type': 'application/json',
+      });
+    },
+  );
 
-  return router;
+  routes.add(
+    {
+      methods: ['GET'],
+      path: '/em/files/downlink',
+      tag: 'files',
+      summary: 'Download one file of a volume, streamed',
+      params: pathParams,
+      success: { description: 'The file\'s bytes, with Content-Disposition: attachment; filename="NAME"', contentType: 'application/octet-stream' },
+      errors: ['MISSING_PARAMETER', 'INVALID_PATH', 'NOT_A_FILE', 'ILLEGAL_PATH', 'FILE_NOT_FOUND', 'INVALID_POD_NAME', 'STRICT_MODE'],
+    },
+    async (c, p) => sendFile(c, files.openForDownlink(volumeOf(deps, c, p), p.filepath), deps.downlinkBase64),
+  );
+
+  routes.add(
+    {
+      methods: ['POST'],
+      path: '/em/files/delete',
+      tag: 'files',
+      summary: 'Delete a file or a whole folder of a volume',
+      params: pathParams,
+      success: { description: 'Deleted', example: { message: 'File deleted successfully' } },
+      errors: ['MISSING_PARAMETER', 'INVALID_PATH', 'DELETE_FAILED', 'ILLEGAL_PATH', 'INVALID_POD_NAME', 'STRICT_MODE'],
+    },
+    async (c, p) => {
+      await files.delete(volumeOf(deps, c, p), p.filepath);
+      return c.json({ message: 'File deleted successfully' }, 200);
+    },
+  );
+
+  routes.add(
+    {
+      methods: ['POST'],
+      path: '/em/files/uplink',
+      tag: 'files',
+      summary: 'Upload files into a volume (multipart, field "files", repeatable)',
+      description: 'The whole request body may not exceed limits.uplink_max_bytes (2 GiB by default). Files appear only once the whole request has arrived.',
+      params: uplinkParams,
+      rawBody: { contentType: 'multipart/form-data', schema: uplinkParams },
+      success: {
+        description: 'Stored',
+        example: { message: 'Successfully uplinked files', data: { file_count: 2, total_size_kb: 0.47 } },
+      },
+      errors: ['NO_FILES', 'MAX_UPLINK_SIZE_EXCEEDED', 'UPLINK_FAILED', 'INVALID_PATH', 'ILLEGAL_PATH', 'DISK_FULL', 'INVALID_POD_NAME', 'STRICT_MODE'],
+    },
+    async (c) => {
+      const { fields, session } = await receiveUplink(c, deps);
+      try {
+        const p = parseParams(uplinkParams, { ...c.req.query(), ...fields });
+        const ref = volumeOf(deps, c, p);
+        if (session.fileCount === 0) throw new SimError('NO_FILES', 'No files were provided for uplink!');
+        session.commit(ref, p.dest_path);
+        return c.json(
+          {
+            message: 'Successfully uplinked files',
+            data: { file_count: session.fileCount, total_size_kb: Math.round((session.totalBytes / 1024) * 100) / 100 },
+          },
+          200,
+        );
+      } finally {
+        await session.abort();
+      }
+    },
+  );
 }
 
 function sendFile(c: Context<AppEnv>, file: { fd: number; size: number; name: string }, base64: boolean): Response {

@@ -1,0 +1,60 @@
+import type { Context, Hono } from 'hono';
+import type { z } from 'zod';
+import { SimError, type ErrorCode } from '../domain/errors.ts';
+import type { AppEnv } from './env.ts';
+import { parseParams, readParams } from './params.ts';
+
+export type Method = 'GET' | 'POST';
+
+/**
+ * Everything known about one endpoint. The server mounts routes from these specs and the
+ * OpenAPI document is generated from the same specs, so the two cannot drift apart.
+ */
+export interface RouteSpec<S extends z.ZodObject = z.ZodObject> {
+  /** The methods the spec gives, first; later client generations' extra methods after. */
+  methods: Method[];
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** false for /auth/ and /sim/health; everything else needs a Bearer token. */
+  auth?: boolean;
+  /** Parameters, from the query string and any of the three body encodings. */
+  params?: S;
+  /** Set when the handler reads the body itself (uplink): params are then documented only. */
+  rawBody?: { contentType: string; schema: z.ZodObject };
+  /** The success response: its description and an example body. */
+  success: { status?: number; description: string; example?: unknown; contentType?: string };
+  /** Every error code the endpoint can answer with, besides the auth 401 and busy 423. */
+  errors: ErrorCode[];
+  /** An endpoint that only later client generations call; strict mode refuses it. */
+  laterGeneration?: boolean;
+}
+
+export type Handler<S extends z.ZodObject> = (c: Context<AppEnv>, params: z.infer<S>) => Response | Promise<Response>;
+
+export class RouteTable {
+  readonly specs: RouteSpec[] = [];
+
+  constructor(
+    private readonly app: Hono<AppEnv>,
+    private readonly options: { strict: boolean },
+  ) {}
+
+  add<S extends z.ZodObject>(spec: RouteSpec<S>, handler: Handler<S>): void {
+    this.specs.push(spec as unknown as RouteSpec);
+    const [specMethod] = spec.methods;
+    this.app.on(spec.methods, spec.path, async (c) => {
+      if (this.options.strict) {
+        if (spec.laterGeneration) {
+          throw new SimError('STRICT_MODE', `Strict mode: ${spec.path} is not in the seed specification (rule: seed endpoints only)`);
+        }
+        if (c.req.method !== specMethod) {
+          throw new SimError('STRICT_MODE', `Strict mode: the specification gives ${spec.path} as ${specMethod}, not ${c.req.method} (rule: spec methods only)`);
+        }
+      }
+      const params = spec.params && !spec.rawBody ? parseParams(spec.params, await readParams(c)) : ({} as z.infer<S>);
+      return handler(c, params);
+    });
+  }
+}
