@@ -3,6 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+fail() {
+  printf 'scripts/test.sh: %s\n' "$*" >&2
+  exit 1
+}
+
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
 npx tsc --noEmit
+# The Docker tests need an engine and the onboard catalog's images (pulled, else built offline).
+bash scripts/ensure-docker.sh || fail "no Docker engine for the Docker tests (see the line above)"
+node bin/em-sim.js images || fail "the catalog images the Docker tests use could not be made ready (see above)"
 npx vitest run "$@"

@@ -3,10 +3,18 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Hono } from 'hono';
 import { SimClock } from './adapters/clock/sim-clock.ts';
+import { DockerRuntime } from './adapters/docker/docker-runtime.ts';
+import { connectDocker, describeEngine, engineMissingMessage } from './adapters/docker/engine.ts';
 import { openDatabase, type Db } from './adapters/sqlite/database.ts';
 import { HashCache } from './adapters/sqlite/hash-cache.ts';
+import { PodRepo } from './adapters/sqlite/pod-repo.ts';
 import type { SimConfig } from './config/schema.ts';
+import { catalogEntries } from './domain/catalog.ts';
 import { FileService } from './domain/files.ts';
+import { ImageService } from './domain/images.ts';
+import { NodeSchedule } from './domain/nodes.ts';
+import { PodService } from './domain/pods.ts';
+import type { ContainerRuntime } from './domain/runtime.ts';
 import { TokenService } from './domain/tokens.ts';
 import { VolumeService } from './domain/volumes.ts';
 import type { AppEnv } from './http/env.ts';
@@ -22,15 +30,25 @@ export interface Simulator {
   clock: SimClock;
   db: Db;
   logger: Logger;
+  pods: PodService;
+  runtime: ContainerRuntime;
+  instanceId: string;
   close(): Promise<void>;
 }
 
+export interface SimulatorOptions {
+  logger?: Logger;
+  /** A container runtime other than the Docker engine (tests of scheduling at scale). */
+  runtime?: ContainerRuntime;
+}
+
 /** The one wiring point: builds adapters, hands them to services, mounts the routes. */
-export async function createSimulator(config: SimConfig, options: { logger?: Logger } = {}): Promise<Simulator> {
+export async function createSimulator(config: SimConfig, options: SimulatorOptions = {}): Promise<Simulator> {
   const logger = options.logger ?? new Logger(config.log.level);
   mkdirSync(config.data_dir, { recursive: true });
   const db = openDatabase(path.join(config.data_dir, 'em-sim.db'));
   const clock = new SimClock(config.clock.speed);
+  const instanceId = readOrCreate(path.join(config.data_dir, 'instance-id'), () => randomBytes(6).toString('hex'), 0o644);
 
   const tokens = new TokenService(
     {
@@ -43,12 +61,41 @@ export async function createSimulator(config: SimConfig, options: { logger?: Log
   );
   const volumes = new VolumeService(config.data_dir, db, clock);
   const files = new FileService(config.data_dir, volumes, new HashCache(db));
+  const runtime = options.runtime ?? new DockerRuntime(connectDocker(), describeEngine());
+  const labels = { 'em-sim.managed': 'true', 'em-sim.instance': instanceId };
+  const images = new ImageService(runtime, volumes, catalogEntries(config.images), config.images.registry, labels);
+  const nodes = new NodeSchedule(config.nodes);
+  const pods = new PodService(new PodRepo(db), runtime, images, volumes, nodes, clock, logger, {
+    instanceId,
+    stopGraceSeconds: 10,
+  });
+
+  // Recovery runs the first time the engine answers: at start-up, or later when it comes up.
+  let recovered: Promise<void> | null = null;
+  const recoverOnce = () => {
+    recovered ??= pods.recover().catch((err) => {
+      recovered = null;
+      throw err;
+    });
+    return recovered;
+  };
+  if (await runtime.available()) await recoverOnce();
+  else logger.warn('no container engine: file endpoints work, pod and image endpoints answer 503', { engine: runtime.describe() });
 
   const { app, routes } = createHttpApp({
     tokens,
     files,
     volumes,
+    images,
+    pods,
+    runtime,
+    clock,
     logger,
+    engine: {
+      available: () => runtime.available(),
+      missingMessage: () => (options.runtime ? `the container runtime is unavailable` : engineMissingMessage()),
+      onAvailable: recoverOnce,
+    },
     uplinkMaxBytes: config.limits.uplink_max_bytes,
     downlinkBase64: config.compat.downlink_base64,
     strict: config.compat.strict,
@@ -62,7 +109,11 @@ export async function createSimulator(config: SimConfig, options: { logger?: Log
     clock,
     db,
     logger,
+    pods,
+    runtime,
+    instanceId,
     async close() {
+      pods.close();
       clock.close();
       db.close();
     },
@@ -72,7 +123,11 @@ export async function createSimulator(config: SimConfig, options: { logger?: Log
 /** The configured secret, else one generated on first start and kept in the data directory. */
 function signingSecret(config: SimConfig): Uint8Array {
   if (config.auth.signing_secret) return new TextEncoder().encode(config.auth.signing_secret);
-  const file = path.join(config.data_dir, 'secret.key');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-  return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+  const secret = readOrCreate(path.join(config.data_dir, 'secret.key'), () => randomBytes(32).toString('hex'), 0o600);
+  return new TextEncoder().encode(secret);
+}
+
+function readOrCreate(file: string, make: () => string, mode: number): string {
+  if (!existsSync(file)) writeFileSync(file, make() + '\n', { mode, flag: 'wx' });
+  return readFileSync(file, 'utf8').trim();
 }

@@ -1,5 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { ensureCatalogImages } from './adapters/docker/catalog-images.ts';
+import { describeEngine, requireDocker } from './adapters/docker/engine.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
+import { catalogEntries } from './domain/catalog.ts';
 import { Logger } from './logger.ts';
 import { startServer } from './server.ts';
 import { VERSION } from './version.ts';
@@ -38,6 +41,36 @@ program
     };
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program
+  .command('images')
+  .description('make the onboard image catalog exist on the Docker engine: pull each image, else build a stand-in offline')
+  .option('-c, --config <path>', 'configuration file (default: $EM_SIM_CONFIG, else ./sim-config.yaml)')
+  .option('--no-pull', 'do not try registries; build stand-ins straight away')
+  .action(async (opts: { config?: string; pull: boolean }) => {
+    const { config, source } = loadConfig({ configPath: opts.config });
+    const entries = catalogEntries(config.images);
+    const docker = await requireDocker();
+    const started = Date.now();
+    const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s`;
+    process.stdout.write(
+      `em-sim images: ${entries.length} catalog images from ${source ?? 'the default configuration'}, ` +
+        `registry ${config.images.registry}, engine ${describeEngine()}\n`,
+    );
+    const reports = await ensureCatalogImages(docker, entries, config.images.registry, {
+      pull: opts.pull,
+      onProgress: ({ message }) => process.stdout.write(`[${elapsed()}] ${message}\n`),
+    });
+    const count = (status: string) => reports.filter((r) => r.status === status).length;
+    const failed = reports.filter((r) => r.status === 'failed');
+    process.stdout.write(
+      `em-sim images: done in ${elapsed().trim()}: ${count('present')} present, ${count('pulled')} pulled, ` +
+        `${count('standin-built')} stand-ins, ${failed.length} failed\n`,
+    );
+    if (failed.length) {
+      throw new Error(`${failed.length} catalog image(s) not ready: ${failed.map((r) => `${r.ref} (${r.detail})`).join('; ')}`);
+    }
   });
 
 try {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { chmodSync, constants, createWriteStream, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, type BigIntStats } from 'node:fs';
+import { chmodSync, constants, createWriteStream, fstatSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, type BigIntStats } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -81,7 +81,8 @@ export class FileService {
     relDir: string,
     state: { cached: Map<string, { size: number; mtimeNs: string; ino: string; hash: string }>; fresh: HashRow[]; seen: Set<string>; limit: Semaphore },
   ): Promise<DirectoryNode> {
-    const self = lstatSync(dir.self(), { bigint: true });
+    // fstat, not lstat of dir.self(): that is /proc's link to the folder, with /proc's times.
+    const self = fstatSync(dir.fd, { bigint: true });
     const node: DirectoryNode = { type: 'directory', name: path.basename(dir.realPath), size: '0', time: formatTime(self), contents: [] };
     const pending: Promise<FileNode | null>[] = [];
     const subdirs: string[] = [];

@@ -10,9 +10,12 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  */
 export function checkPodName(raw: string | undefined, param = 'pod_name'): string {
   if (raw === undefined) return DEFAULT_POD;
-  if (raw.length > 63) throw badName(raw, param, 'it is longer than 63 characters');
-  if (/[A-Z]/.test(raw)) throw badName(raw, param, 'it contains uppercase letters');
-  if (/\s/.test(raw)) throw badName(raw, param, 'it contains whitespace');
+  // Name every problem at once, so a user fixes the name in one round trip.
+  const contains = [/[A-Z]/.test(raw) && 'uppercase letters', /\s/.test(raw) && 'whitespace'].filter(Boolean);
+  const problems: string[] = [];
+  if (raw.length > 63) problems.push('it is longer than 63 characters');
+  if (contains.length) problems.push(`it contains ${contains.join(' and ')}`);
+  if (problems.length) throw badName(raw, param, problems.join(', and '));
   if (!DNS_LABEL.test(raw)) {
     throw badName(raw, param, 'only lowercase letters, digits and "-" are allowed, and it must start and end with a letter or digit');
   }

@@ -10,17 +10,19 @@ import { STATUS_OF } from './error-table.ts';
 import { bearerAuth } from './middleware/bearer-auth.ts';
 import { authRoutes } from './routes/auth.ts';
 import { registerFileRoutes } from './routes/files.ts';
+import { registerImageRoutes, registerPodRoutes, type PodRouteDeps } from './routes/pods.ts';
+import { requireEngine } from './middleware/require-engine.ts';
 import { RouteTable } from './route-table.ts';
 import { simPublicRoutes } from './routes/sim.ts';
 
-export interface HttpDeps {
+export interface HttpDeps extends PodRouteDeps {
   tokens: TokenService;
   files: FileService;
   volumes: VolumeService;
   logger: Logger;
+  engine: Parameters<typeof requireEngine>[0];
   uplinkMaxBytes: number;
   downlinkBase64: boolean;
-  strict: boolean;
   version: string;
 }
 
@@ -63,6 +65,9 @@ export function createHttpApp(deps: HttpDeps): { app: Hono<AppEnv>; routes: Rout
   app.use('/em/*', async (c, next) => (c.req.path === '/em/files/uplink' ? next() : limitForms(c, next)));
   const routes = new RouteTable(app, { strict: deps.strict });
   registerFileRoutes(routes, deps);
+  app.use('/em/pod/*', requireEngine(deps.engine));
+  registerImageRoutes(routes, deps);
+  registerPodRoutes(routes, deps);
 
   return { app, routes };
 }

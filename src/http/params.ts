@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { SimError } from '../domain/errors.ts';
@@ -15,17 +16,51 @@ export async function readParams(c: Context<AppEnv>): Promise<RawParams> {
   for (const [key, values] of Object.entries(c.req.queries())) {
     params[key] = values.length === 1 ? values[0] : values;
   }
-  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') Object.assign(params, await readBody(c));
+  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? await getBody(c) : c.req;
+  if (body) Object.assign(params, await readBody(body, c.req.header('content-type') ?? ''));
+  return withoutUnset(params);
+}
+
+/** Drops parameters that are "", null or an empty list: clients send those for "not given". */
+export function withoutUnset<T extends RawParams>(params: T): T {
   for (const [key, value] of Object.entries(params)) {
     if (value === null || value === '' || (Array.isArray(value) && value.length === 0)) delete params[key];
   }
   return params;
 }
 
-async function readBody(c: Context<AppEnv>): Promise<RawParams> {
-  const type = (c.req.header('content-type') ?? '').toLowerCase();
+// GET parameters are small; the limit matches the one on other bodies (src/http/app.ts).
+const GET_BODY_LIMIT = 1 << 20;
+
+/**
+ * Python's requests sends a body with GET when given data=; the Node adapter hands Hono no body
+ * for a GET, so it is read here from the connection and wrapped as a request of its own.
+ */
+async function getBody(c: Context<AppEnv>): Promise<Request | null> {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming || (!incoming.headers['content-length'] && !incoming.headers['transfer-encoding'])) return null;
+  if (Number(incoming.headers['content-length'] ?? 0) > GET_BODY_LIMIT) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming) {
+    size += (chunk as Buffer).length;
+    if (size > GET_BODY_LIMIT) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return new Request(c.req.url, { method: 'POST', headers: c.req.raw.headers, body: Buffer.concat(chunks) });
+}
+
+function tooLarge(): SimError {
+  return new SimError('INVALID_PARAMETER', `Request body is larger than ${GET_BODY_LIMIT} bytes; only /em/files/uplink takes large bodies`);
+}
+
+/** A body to read once: Hono's request (which caches what it read), or a GET's body. */
+type Body = Pick<Request, 'text' | 'formData'>;
+
+async function readBody(request: Body, contentType: string): Promise<RawParams> {
+  const type = contentType.toLowerCase();
   if (type.startsWith('application/json')) {
-    const text = await c.req.text();
+    const text = await request.text();
     if (!text.trim()) return {};
     let body: unknown;
     try {
@@ -39,20 +74,20 @@ async function readBody(c: Context<AppEnv>): Promise<RawParams> {
     return body as RawParams;
   }
   if (type.startsWith('multipart/form-data') || type.startsWith('application/x-www-form-urlencoded')) {
-    let form: Record<string, unknown>;
+    let form: FormData;
     try {
-      form = await c.req.parseBody({ all: true });
+      form = await request.formData();
     } catch {
       throw new SimError('INVALID_PARAMETER', 'The form body could not be parsed');
     }
     const out: RawParams = {};
-    for (const [key, value] of Object.entries(form)) {
-      const strings = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+    for (const key of new Set(form.keys())) {
+      const strings = form.getAll(key).filter((v): v is string => typeof v === 'string');
       if (strings.length) out[key] = strings.length === 1 ? strings[0] : strings;
     }
     return out;
   }
-  const text = await c.req.text();
+  const text = await request.text();
   if (!text.length) return {};
   throw new SimError(
     'UNSUPPORTED_MEDIA_TYPE',

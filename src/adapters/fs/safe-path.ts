@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, realpathSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { SimError } from '../../domain/errors.ts';
 
@@ -111,6 +111,8 @@ export class VolumeRoot {
    */
   openFile(segments: string[], display: string): OpenedFile {
     if (!segments.length) throw new SimError('NOT_A_FILE', `"${display}" is the volume root, not a file`);
+    // The name the user asked for, even when a link inside the volume leads to another.
+    const asked = segments[segments.length - 1]!;
     let current = segments;
     for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
       const dir = this.openExistingDir(current.slice(0, -1), display);
@@ -123,7 +125,7 @@ export class VolumeRoot {
           closeSync(fd);
           throw new SimError('NOT_A_FILE', `"${display}" is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}; give the path of a file`);
         }
-        return { fd, stat, name };
+        return { fd, stat, name: asked };
       } catch (err) {
         if (isErrno(err, 'ENOENT')) throw notFound(display);
         if (isErrno(err, 'ELOOP') || isErrno(err, 'EMLINK')) {
@@ -194,12 +196,42 @@ export class VolumeRoot {
     try {
       target = realpathSync(dir.entry(name));
     } catch {
-      // A dangling link: it cannot be opened, and a path through it does not exist.
+      // A dangling link: it cannot be opened, and a path through it does not exist. Where it
+      // would lead still decides the answer, as it does for a link whose target exists.
+      if (!this.contains(danglingTarget(dir, name))) throw outside(display);
       throw notFound(display);
     }
-    if (target !== this.root && !target.startsWith(this.root + path.sep)) throw outside(display);
+    if (!this.contains(target)) throw outside(display);
     const inside = path.relative(this.root, target);
     return [...(inside ? inside.split(path.sep) : []), ...rest];
+  }
+
+  private contains(target: string): boolean {
+    return target === this.root || target.startsWith(this.root + path.sep);
+  }
+}
+
+/**
+ * Where a dangling link points: its text taken from its folder, the part that exists resolved
+ * with realpath and the missing rest appended. Used only to choose between 403 and 404.
+ */
+function danglingTarget(dir: DirHandle, name: string): string {
+  let p: string;
+  try {
+    p = path.resolve(realpathSync(dir.self()), readlinkSync(dir.entry(name)));
+  } catch {
+    return dir.realPath; // gone altogether: nothing to follow, so nothing outside either
+  }
+  const missing: string[] = [];
+  for (;;) {
+    try {
+      return path.join(realpathSync(p), ...missing);
+    } catch {
+      const up = path.dirname(p);
+      if (up === p) return p;
+      missing.unshift(path.basename(p));
+      p = up;
+    }
   }
 }
 

@@ -20,6 +20,28 @@ const MIGRATIONS: string[] = [
      hash      TEXT NOT NULL,
      PRIMARY KEY (volume, rel_path)
    );`,
+  `CREATE TABLE pods (
+     username     TEXT NOT NULL,
+     name         TEXT NOT NULL,
+     generation   INTEGER NOT NULL,
+     spec         TEXT NOT NULL,
+     phase        TEXT NOT NULL,
+     due_at       INTEGER NOT NULL,
+     created_at   INTEGER NOT NULL,
+     container_id TEXT,
+     started_at   TEXT,
+     finished_at  TEXT,
+     deadline_at  INTEGER,
+     exit_code    INTEGER,
+     reason       TEXT,
+     message      TEXT,
+     PRIMARY KEY (username, name)
+   );
+   CREATE INDEX pods_due ON pods (phase, due_at);
+   CREATE TABLE namespaces (
+     username   TEXT PRIMARY KEY,
+     created_at INTEGER NOT NULL
+   );`,
 ];
 
 export function openDatabase(file: string): Db {

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
+import { finished, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import busboy from 'busboy';
@@ -13,7 +13,7 @@ import type { FileService } from '../../domain/files.ts';
 import { checkPodName } from '../../domain/names.ts';
 import type { VolumeRef, VolumeService } from '../../domain/volumes.ts';
 import type { AppEnv } from '../env.ts';
-import { parseParams, text } from '../params.ts';
+import { parseParams, text, withoutUnset } from '../params.ts';
 import type { RouteTable } from '../route-table.ts';
 
 export interface FileRouteDeps {
@@ -126,7 +126,7 @@ export function registerFileRoutes(routes: RouteTable, deps: FileRouteDeps): voi
     async (c) => {
       const { fields, session } = await receiveUplink(c, deps);
       try {
-        const p = parseParams(uplinkParams, { ...c.req.query(), ...fields });
+        const p = parseParams(uplinkParams, withoutUnset({ ...c.req.query(), ...fields }));
         const ref = volumeOf(deps, c, p);
         if (session.fileCount === 0) throw new SimError('NO_FILES', 'No files were provided for uplink!');
         session.commit(ref, p.dest_path);
@@ -216,7 +216,14 @@ async function receiveUplink(c: Context<AppEnv>, deps: FileRouteDeps) {
 
   const receiving: Promise<void>[] = [];
   try {
-    const parser = busboy({ headers: incoming.headers, highWaterMark: READ_CHUNK, limits: { fieldSize: 1 << 20, fields: 1000 } });
+    // preservePath: the session takes the base name itself and names the client's own
+    // file name in its errors; busboy would turn ".." into "".
+    const parser = busboy({
+      headers: incoming.headers,
+      highWaterMark: READ_CHUNK,
+      preservePath: true,
+      limits: { fieldSize: 1 << 20, fields: 1000 },
+    });
     parser.on('field', (name, value) => {
       fields[name] = value;
     });
@@ -230,12 +237,16 @@ async function receiveUplink(c: Context<AppEnv>, deps: FileRouteDeps) {
       done.catch(() => stream.resume());
       receiving.push(done);
     });
-    await pipeline(incoming, new ByteLimit(deps.uplinkMaxBytes, tooLarge), parser);
+    await pipeline(bodyOf(incoming, deps.uplinkMaxBytes, tooLarge), parser);
     const results = await Promise.allSettled(receiving);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     return { fields, session };
   } catch (err) {
+    // Whatever else of the body comes is read and dropped, so that the error response is not
+    // lost to a reset; cutOff closes the connection once the response is out.
+    incoming.unpipe();
+    incoming.resume();
     // Let every temporary file close before removing it, so none is left behind.
     await Promise.allSettled(receiving);
     await session.abort();
@@ -252,6 +263,21 @@ async function receiveUplink(c: Context<AppEnv>, deps: FileRouteDeps) {
     }
     throw new SimError('UPLINK_FAILED', `The multipart body could not be read (${(err as Error).message}); nothing was kept`);
   }
+}
+
+/**
+ * The request body, counted against the limit. Piped, not handed to pipeline(): pipeline would
+ * destroy the request on a parse error or at the limit, and destroying a request whose body is
+ * still arriving destroys its socket, so the client would never see the 400. A client that goes
+ * away still fails the upload.
+ */
+function bodyOf(incoming: IncomingMessage, max: number, tooLarge: () => Error): ByteLimit {
+  const limited = new ByteLimit(max, tooLarge);
+  incoming.pipe(limited);
+  finished(incoming, { writable: false }, (err) => {
+    if (err) limited.destroy(err);
+  });
+  return limited;
 }
 
 /** Closes the connection once the error response is out, instead of reading the rest of the body. */

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Makes sure a Docker engine answers, for the Docker tests and `em-sim images`. Idempotent:
+#   - an engine already answers (or DOCKER_HOST is set): check it, change nothing;
+#   - else, as root on Debian: install docker.io (plus busybox-static and mmdebstrap, which build
+#     the catalog's stand-in images offline), start dockerd detached and wait until it answers;
+#   - else: say what to install or start, and exit 1.
+# There is no systemd on the machines this targets, so dockerd is started by hand, with its
+# stdin, stdout and stderr redirected so that it never holds the caller's output open.
+set -uo pipefail
+
+LOG=/var/log/dockerd.log
+WAIT_SECONDS=${ENSURE_DOCKER_TIMEOUT:-60}
+PACKAGES=(docker.io busybox-static mmdebstrap)
+
+say() { printf 'ensure-docker: %s\n' "$*" >&2; }
+die() {
+  say "$*"
+  exit 1
+}
+engine_answers() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
+
+if [[ -n "${DOCKER_HOST:-}" ]]; then
+  engine_answers && {
+    say "the Docker engine at DOCKER_HOST=$DOCKER_HOST answers"
+    exit 0
+  }
+  command -v docker >/dev/null 2>&1 || die "DOCKER_HOST=$DOCKER_HOST is set but the docker command is missing: install the Docker CLI (Debian: apt-get install docker.io)"
+  die "DOCKER_HOST=$DOCKER_HOST is set but no Docker engine answers there (docker info fails): start the engine there, or unset DOCKER_HOST to use a local one"
+fi
+
+if engine_answers; then
+  say "a Docker engine answers"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  die "no Docker engine answers, and installing or starting one needs root: run this script as root, or install Docker yourself (Debian: apt-get install ${PACKAGES[*]}) and start it (dockerd), or set DOCKER_HOST"
+fi
+if [[ ! -f /etc/debian_version ]] || ! command -v apt-get >/dev/null 2>&1; then
+  die "no Docker engine answers, and this script installs one only on Debian (apt-get): install Docker Engine for this system and start it (dockerd), or set DOCKER_HOST; for offline stand-in images also install busybox (static) and mmdebstrap"
+fi
+
+# --- install what is missing ------------------------------------------------------------------
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  install() { apt-get install -y -q "${missing[@]}"; }
+  known=1
+  for pkg in "${missing[@]}"; do
+    apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [^(]' || known=0
+  done
+  if ((known == 0)); then
+    say "apt-get update (the package lists do not know ${missing[*]} yet)"
+    apt-get update -q || die "apt-get update failed: Debian's package mirror must be reachable to install ${missing[*]}"
+    install || die "apt-get install ${missing[*]} failed (see above)"
+  else
+    say "installing ${missing[*]}"
+    # Lists that are present but stale fail to download: refresh them once and retry.
+    install || { apt-get update -q && install; } || die "apt-get install ${missing[*]} failed (see above)"
+  fi
+fi
+command -v dockerd >/dev/null 2>&1 || die "dockerd is missing although docker.io is installed; reinstall it: apt-get install --reinstall docker.io"
+
+# --- start dockerd, unless one is already starting -----------------------------------------------
+pid=""
+if [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+  pid=$(cat /var/run/docker.pid)
+  say "dockerd (pid $pid) is running but does not answer yet; waiting for it"
+else
+  say "starting dockerd (log: $LOG)"
+  setsid dockerd >"$LOG" 2>&1 </dev/null &
+  pid=$!
+fi
+
+# With job control off, setsid execs dockerd in place, so $! is dockerd; the pid file covers the
+# case where it had to fork.
+alive() { kill -0 "$pid" 2>/dev/null || { [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; }; }
+started=$SECONDS
+deadline=$((SECONDS + WAIT_SECONDS))
+until engine_answers; do
+  if ((SECONDS - started >= 2)) && ! alive; then
+    say "dockerd exited before it answered; the end of $LOG:"
+    tail -n 20 "$LOG" >&2
+    die "dockerd could not start: see $LOG"
+  fi
+  if ((SECONDS >= deadline)); then
+    say "dockerd did not answer within ${WAIT_SECONDS} s; the end of $LOG:"
+    tail -n 20 "$LOG" >&2
+    die "no Docker engine answers after ${WAIT_SECONDS} s: see $LOG"
+  fi
+  sleep 0.5
+done
+say "dockerd answers (pid $pid)"

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+
+export const DEFAULT_SOCKET = '/var/run/docker.sock';
+
+/**
+ * Which engine the simulator talks to: DOCKER_HOST (unix:// or tcp://, as the docker CLI reads
+ * it) when set, else the local socket. With DOCKER_TLS_VERIFY set, a tcp:// engine is reached
+ * over TLS with the certificates in DOCKER_CERT_PATH (default ~/.docker), as the CLI does.
+ */
+export function connectDocker(env: NodeJS.ProcessEnv = process.env): Docker {
+  const host = env.DOCKER_HOST?.trim();
+  if (!host) return new Docker({ socketPath: DEFAULT_SOCKET });
+  if (host.startsWith('unix://')) return new Docker({ socketPath: host.slice('unix://'.length) });
+  if (host.startsWith('tcp://')) {
+    const url = new URL(host.replace(/^tcp:/, 'http:'));
+    const tls = Boolean(env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== '0');
+    const port = url.port ? Number(url.port) : tls ? 2376 : 2375;
+    if (!tls) return new Docker({ host: url.hostname, port, protocol: 'http' });
+    const certDir = env.DOCKER_CERT_PATH || path.join(homedir(), '.docker');
+    const read = (name: string) => readFileSync(path.join(certDir, name));
+    return new Docker({ host: url.hostname, port, protocol: 'https', ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') });
+  }
+  throw new Error(`DOCKER_HOST=${host} is not supported: use unix:///path/to/docker.sock or tcp://HOST:PORT`);
+}
+
+/** The engine address in words, for messages: "unix:///var/run/docker.sock" or "tcp://... (DOCKER_HOST)". */
+export function describeEngine(env: NodeJS.ProcessEnv = process.env): string {
+  const host = env.DOCKER_HOST?.trim();
+  return host ? `${host} (from DOCKER_HOST)` : `unix://${DEFAULT_SOCKET}`;
+}
+
+/** The one line to show when no engine answers: where we looked and what to do about it. */
+export function engineMissingMessage(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DOCKER_HOST?.trim()) {
+    return `no Docker engine answers at ${describeEngine(env)}: start the engine there, or unset DOCKER_HOST to use ${DEFAULT_SOCKET}`;
+  }
+  return (
+    `no Docker engine answers at ${describeEngine(env)}: start one (\`dockerd\`; on Debian as root ` +
+    '`bash scripts/ensure-docker.sh` installs docker.io and starts it) or set DOCKER_HOST'
+  );
+}
+
+/** True when the engine answers a ping within `timeoutMs`. Never throws. */
+export async function dockerAvailable(docker: Docker, timeoutMs = 2000): Promise<boolean> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      resolve(false);
+    }, timeoutMs);
+    timer.unref();
+  });
+  // dockerode's ping takes { abortSignal } although its type definitions do not say so.
+  const ping = (docker.ping as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>)
+    .call(docker, { abortSignal: abort.signal })
+    .then(
+      () => true,
+      () => false,
+    );
+  try {
+    return await Promise.race([ping, timedOut]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Connects and checks that the engine answers; throws an Error carrying
+ * {@link engineMissingMessage} when it does not. For the CLI and the Docker test suites.
+ */
+export async function requireDocker(env: NodeJS.ProcessEnv = process.env, timeoutMs = 2000): Promise<Docker> {
+  const docker = connectDocker(env);
+  if (!(await dockerAvailable(docker, timeoutMs))) throw new Error(engineMissingMessage(env));
+  return docker;
+}
