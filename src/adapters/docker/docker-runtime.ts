@@ -14,6 +14,7 @@ import {
 import { dockerAvailable } from './engine.ts';
 
 const PING_CACHE_MS = 1000;
+const INHIBIT_IPV4 = 'com.docker.network.bridge.inhibit_ipv4';
 
 /** The container runtime on a real Docker engine, through dockerode. */
 export class DockerRuntime implements ContainerRuntime {
@@ -39,14 +40,25 @@ export class DockerRuntime implements ContainerRuntime {
 
   async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
     try {
-      await this.docker.getNetwork(name).inspect();
-      return;
+      const existing = await this.docker.getNetwork(name).inspect();
+      if (existing.Internal && existing.Options?.[INHIBIT_IPV4] === 'true') return;
+      // Made by an older em-sim without the host cut off: replace it unless pods are on it.
+      if (Object.keys(existing.Containers ?? {}).length) return;
+      await this.removeNetwork(name);
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
     }
     try {
-      // internal: no route out of the network, as onboard where nothing reaches the ground.
-      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, Labels: labels, CheckDuplicate: true });
+      // Internal: no route out, as onboard where nothing reaches the ground. Without an address
+      // on the host side of the bridge, pods cannot reach the host's own services either.
+      await this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        Internal: true,
+        Labels: labels,
+        CheckDuplicate: true,
+        Options: { [INHIBIT_IPV4]: 'true' },
+      });
     } catch (err) {
       if (statusOf(err) !== 409) throw err;
     }
