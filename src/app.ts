@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Hono } from 'hono';
 import { SimClock } from './adapters/clock/sim-clock.ts';
 import { DockerRuntime } from './adapters/docker/docker-runtime.ts';
-import { connectDocker, describeEngine, engineMissingMessage } from './adapters/docker/engine.ts';
+import { connectDocker } from './adapters/docker/engine.ts';
 import { openDatabase, type Db } from './adapters/sqlite/database.ts';
 import { HashCache } from './adapters/sqlite/hash-cache.ts';
 import { PodRepo } from './adapters/sqlite/pod-repo.ts';
@@ -61,7 +61,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   );
   const volumes = new VolumeService(config.data_dir, db, clock);
   const files = new FileService(config.data_dir, volumes, new HashCache(db));
-  const runtime = options.runtime ?? new DockerRuntime(connectDocker(), describeEngine());
+  const runtime = options.runtime ?? new DockerRuntime(connectDocker());
   const labels = { 'em-sim.managed': 'true', 'em-sim.instance': instanceId };
   const images = new ImageService(runtime, volumes, catalogEntries(config.images), config.images.registry, labels);
   const nodes = new NodeSchedule(config.nodes);
@@ -70,17 +70,25 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     stopGraceSeconds: 10,
   });
 
-  // Recovery runs the first time the engine answers: at start-up, or later when it comes up.
+  // Recovery runs whenever the engine is seen answering after it was not (or at start-up):
+  // containers may have finished unobserved meanwhile, and the exit watch must be renewed.
   let recovered: Promise<void> | null = null;
-  const recoverOnce = () => {
+  const engineUp = () => {
     recovered ??= pods.recover().catch((err) => {
       recovered = null;
       throw err;
     });
     return recovered;
   };
-  if (await runtime.available()) await recoverOnce();
-  else logger.warn('no container engine: file endpoints work, pod and image endpoints answer 503', { engine: runtime.describe() });
+  const engineDown = () => {
+    if (recovered) logger.warn('container engine stopped answering', { engine: runtime.describe() });
+    recovered = null;
+  };
+  if (await runtime.available()) await engineUp();
+  else {
+    logger.warn('no container engine: file endpoints work, pod and image endpoints answer 503', { engine: runtime.describe() });
+    process.stderr.write(`em-sim: ${runtime.unavailableMessage()}\n`);
+  }
 
   const { app, routes } = createHttpApp({
     tokens,
@@ -92,14 +100,22 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     clock,
     logger,
     engine: {
-      available: () => runtime.available(),
-      missingMessage: () => (options.runtime ? `the container runtime is unavailable` : engineMissingMessage()),
-      onAvailable: recoverOnce,
+      async available() {
+        const up = await runtime.available();
+        if (!up) engineDown();
+        return up;
+      },
+      missingMessage: () => runtime.unavailableMessage(),
+      onAvailable: engineUp,
     },
     uplinkMaxBytes: config.limits.uplink_max_bytes,
     downlinkBase64: config.compat.downlink_base64,
     strict: config.compat.strict,
     version: VERSION,
+    nodes,
+    clockControl: config.clock.control,
+    busyWindows: config.busy_windows,
+    oneRequestPerUser: config.limits.one_request_per_user,
   });
 
   return {

@@ -69,7 +69,7 @@ program
         `${count('standin-built')} stand-ins, ${failed.length} failed\n`,
     );
     if (failed.length) {
-      throw new Error(`${failed.length} catalog image(s) not ready: ${failed.map((r) => `${r.ref} (${r.detail})`).join('; ')}`);
+      throw new Error(`${failed.length} catalog image(s) not ready, see the reasons above: ${failed.map((r) => r.ref).join(', ')}`);
     }
   });
 

@@ -104,4 +104,10 @@ describe('catalogTags', () => {
     const digest = `alpine@sha256:${'b'.repeat(64)}`;
     expect(catalogTags({ ref: digest, standin: 'busybox' }, REGISTRY)).toEqual([digest]);
   });
+
+  it('keeps an image of another registry under its own name only', () => {
+    expect(catalogTags({ ref: 'ghcr.io/org/tool:1', standin: 'none' }, REGISTRY)).toEqual(['ghcr.io/org/tool:1']);
+    expect(catalogTags({ ref: 'localhost:5999/alpine:latest', standin: 'busybox' }, REGISTRY)).toEqual(['localhost:5999/alpine:latest']);
+    expect(catalogTags({ ref: 'myorg/tool:1', standin: 'none' }, REGISTRY)).toEqual(['myorg/tool:1', `${REGISTRY}/myorg/tool:1`]);
+  });
 });

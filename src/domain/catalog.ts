@@ -85,8 +85,19 @@ export function findInCatalog(entries: readonly CatalogEntry[], ref: string, reg
   return entries.find((entry) => entry.ref === wanted);
 }
 
-/** The local tags a catalog entry is kept under: `NAME:TAG` and `REGISTRY/NAME:TAG` (a digest has only itself). */
+/** Whether a reference names its own registry host (`ghcr.io/x/y:1`, `localhost:5000/y:1`). */
+export function hasRegistryHost(ref: string): boolean {
+  const slash = ref.indexOf('/');
+  if (slash < 0) return false;
+  const first = ref.slice(0, slash);
+  return first.includes('.') || first.includes(':') || first === 'localhost';
+}
+
+/**
+ * The local tags a catalog entry is kept under: `NAME:TAG` and `REGISTRY/NAME:TAG`. A digest
+ * reference, or one that names another registry, is kept under itself only.
+ */
 export function catalogTags(entry: CatalogEntry, registry: string): string[] {
-  if (entry.ref.includes('@')) return [entry.ref];
+  if (entry.ref.includes('@') || hasRegistryHost(entry.ref)) return [entry.ref];
   return [entry.ref, `${registry.replace(/\/+$/, '')}/${entry.ref}`];
 }

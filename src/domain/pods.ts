@@ -53,6 +53,7 @@ export const LABEL = {
 } as const;
 
 const PULL_BACKOFF_AFTER_MS = 10_000;
+const ENGINE_RETRY_MS = 5_000;
 export const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
 
 /**
@@ -158,10 +159,29 @@ export class PodService {
   }
 
   /**
+   * Pods recorded as running, of every user, by node (for /em/nodes/status). Records follow the
+   * engine's exit events, so a pod that has just ended may be listed until its event arrives.
+   */
+  runningByNode(): Map<NodeName, { username: string; pod: string }[]> {
+    const out = new Map<NodeName, { username: string; pod: string }[]>(this.nodes.names.map((n) => [n, []]));
+    for (const row of this.repo.listActive()) {
+      if (row.phase !== 'running') continue;
+      const node = (JSON.parse(row.spec) as PodSpec).node;
+      out.get(node)?.push({ username: row.username, pod: row.name });
+    }
+    return out;
+  }
+
+  /**
    * Brings records and containers back in line after a start: running containers are adopted,
    * finished ones get their final status, unknown ones removed, due runs started.
    */
   async recover(): Promise<void> {
+    // Also runs when the engine comes back after an outage: start from a clean slate.
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    for (const cancels of this.timers.values()) for (const cancel of cancels) cancel();
+    this.timers.clear();
     const managed = await this.runtime.listContainers([`${LABEL.instance}=${this.options.instanceId}`]);
     const byKey = new Map(managed.map((c) => [`${c.labels[LABEL.user]}/${c.labels[LABEL.pod]}/${c.labels[LABEL.generation]}`, c]));
     const wanted = new Set<string>();
@@ -213,7 +233,14 @@ export class PodService {
   // ---- lifecycle ----
 
   private arm(row: PodRow): void {
-    this.addTimer(row, this.clock.at(row.due_at, () => void this.exclusive(row.username, row.name, () => this.fire(row))));
+    this.addTimer(row, this.clock.at(row.due_at, () => this.background(row, 'start', () => this.exclusive(row.username, row.name, () => this.fire(row)))));
+  }
+
+  /** Timer work has no caller to report to: failures are logged, never thrown into the loop. */
+  private background(row: PodRow, what: string, work: () => Promise<void>): void {
+    work().catch((err: unknown) => {
+      this.logger.error(`pod ${what} failed`, { user: row.username, pod: row.name, error: (err as Error).message });
+    });
   }
 
   /** Starts a due run, or leaves it waiting for its node. */
@@ -233,23 +260,25 @@ export class PodService {
     // Commit the intent before touching the engine: from here a crash means "start it on
     // restart unless its container exists", never "start it twice".
     this.repo.update(row.username, row.name, row.generation, { phase: 'starting' });
-    const image = await this.images.resolveForRun(row.username, spec.image);
-    if ('waiting' in image) {
-      this.repo.update(row.username, row.name, row.generation, {
-        phase: 'waiting',
-        reason: image.waiting.reason,
-        message: image.waiting.message,
-        started_at: String(now),
-      });
-      this.logger.warn('pod cannot start', { user: row.username, pod: row.name, reason: image.waiting.reason });
-      return;
-    }
-    const volume = this.volumes.ref(row.username, spec.volume);
-    this.volumes.ensure(volume);
-    const network = PodService.networkName(row.username);
     const name = PodService.containerName(row.username, row.name);
-    const limits = this.nodes.limits(spec.node);
     try {
+      const image = await this.images.resolveForRun(row.username, spec.image);
+      if ('waiting' in image) {
+        this.repo.update(row.username, row.name, row.generation, {
+          phase: 'waiting',
+          reason: image.waiting.reason,
+          message: image.waiting.message,
+          // For a waiting pod, started_at holds when the pull was tried (ErrImagePull turns
+          // into ImagePullBackOff some seconds later, as on Kubernetes).
+          started_at: String(now),
+        });
+        this.logger.warn('pod cannot start', { user: row.username, pod: row.name, reason: image.waiting.reason });
+        return;
+      }
+      const volume = this.volumes.ref(row.username, spec.volume);
+      this.volumes.ensure(volume);
+      const network = PodService.networkName(row.username);
+      const limits = this.nodes.limits(spec.node);
       await this.runtime.ensureNetwork(network, { [LABEL.managed]: 'true', [LABEL.user]: row.username });
       await this.removeLeftover(name);
       const id = await this.runtime.run({
@@ -281,7 +310,18 @@ export class PodService {
       this.logger.info('pod started', { user: row.username, pod: row.name, container: name, node: spec.node });
       this.armDeadlines({ ...current, phase: 'running', container_id: id, started_at: String(startedAt), deadline_at: deadline });
     } catch (err) {
-      if (!(err instanceof StartFailure)) throw err;
+      if (err instanceof SimError) {
+        this.repo.update(row.username, row.name, row.generation, { phase: 'waiting', reason: 'RunContainerError', message: err.message });
+        this.logger.warn('pod failed to start', { user: row.username, pod: row.name, error: err.message });
+        return;
+      }
+      if (!(err instanceof StartFailure)) {
+        // The engine did not answer: try again shortly rather than lose the run.
+        const retryAt = this.clock.now() + ENGINE_RETRY_MS;
+        this.repo.update(row.username, row.name, row.generation, { phase: 'scheduled', due_at: retryAt });
+        this.arm({ ...current, due_at: retryAt });
+        throw err;
+      }
       const at = String(this.clock.now());
       if (err.atStart) {
         const leftover = await this.runtime.inspect(name);
@@ -305,13 +345,13 @@ export class PodService {
   private armDeadlines(row: PodRow): void {
     const spec = JSON.parse(row.spec) as PodSpec;
     if (row.deadline_at !== null) {
-      this.addTimer(row, this.clock.at(row.deadline_at, () => void this.stopFor(row, DEADLINE_MESSAGE)));
+      this.addTimer(row, this.clock.at(row.deadline_at, () => this.background(row, 'stop', () => this.stopFor(row, DEADLINE_MESSAGE))));
     }
     if (this.nodes.stopOnOutage) {
       const node = this.nodes.availability(spec.node, this.clock.now());
       if (node.available && node.until !== null) {
         const message = `Node ${spec.node} became unavailable (powered off); the pod was stopped`;
-        this.addTimer(row, this.clock.at(node.until, () => void this.stopFor(row, message)));
+        this.addTimer(row, this.clock.at(node.until, () => this.background(row, 'stop', () => this.stopFor(row, message))));
       }
     }
   }

@@ -90,6 +90,8 @@ export interface ContainerRuntime {
   available(): Promise<boolean>;
   /** A human description of where the engine is expected (for error messages). */
   describe(): string;
+  /** What to tell a user when the engine does not answer: where we looked, what to start. */
+  unavailableMessage(): string;
 
   ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
   removeNetwork(name: string): Promise<void>;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { catalogTags, repositoryOf, type CatalogEntry, type StandinKind } from '../../domain/catalog.ts';
+import { catalogTags, hasRegistryHost, repositoryOf, type CatalogEntry, type StandinKind } from '../../domain/catalog.ts';
 
 /**
  * Makes the onboard catalog exist on the local engine: every entry tagged `NAME:TAG` and
@@ -84,11 +84,9 @@ export async function ensureCatalogImages(
   /** Registries that could not be reached: no use asking them again for the next entry. */
   const silentRegistries = new Map<string, string>();
 
-  for (const entry of entries) {
-    const tags = catalogTags(entry, registry);
-    const report: CatalogImageReport = { ref: entry.ref, tags, standin: entry.standin, status: 'failed' };
-    reports.set(entry.ref, report);
-
+  /** Settles an entry that is present or can be pulled; else names the stand-in it needs (none when it failed). */
+  async function presentOrPulled(entry: CatalogEntry, report: CatalogImageReport): Promise<Exclude<StandinKind, 'none'> | undefined> {
+    const tags = report.tags;
     const present = await presentTags(docker, tags);
     if (present.length > 0) {
       const added = tags.filter((tag) => !present.includes(tag));
@@ -96,7 +94,7 @@ export async function ensureCatalogImages(
       report.status = 'present';
       if (added.length) report.detail = `added tag ${added.join(', ')}`;
       progress({ ref: entry.ref, message: `${entry.ref}: present${added.length ? ` (${report.detail})` : ''}` });
-      continue;
+      return undefined;
     }
 
     let pullFailure = 'pulling is switched off';
@@ -112,7 +110,7 @@ export async function ensureCatalogImages(
           for (const tag of tags) if (tag !== entry.ref) await tagImage(docker, entry.ref, tag);
           report.status = 'pulled';
           progress({ ref: entry.ref, message: `${entry.ref}: pulled` });
-          continue;
+          return undefined;
         }
         pullFailure = result.reason;
         if (result.unreachable) silentRegistries.set(source, `registry ${source} unreachable: ${result.reason}`);
@@ -124,20 +122,37 @@ export async function ensureCatalogImages(
         `cannot be pulled (${pullFailure}) and has no stand-in (standin: none): ` +
         'load it with `docker load` from a machine that reaches a registry, or give it a stand-in in images.catalog';
       progress({ ref: entry.ref, message: `${entry.ref}: FAILED: ${report.detail}` });
-      continue;
+      return undefined;
     }
     if (entry.ref.includes('@')) {
       report.detail = `cannot be pulled (${pullFailure}), and a digest reference cannot be stood in for: name it by tag, or load it with \`docker load\``;
       progress({ ref: entry.ref, message: `${entry.ref}: FAILED: ${report.detail}` });
-      continue;
+      return undefined;
     }
     progress({ ref: entry.ref, kind: entry.standin, message: `${entry.ref}: cannot be pulled (${pullFailure}); a ${entry.standin} stand-in will do` });
-    const list = needStandin.get(entry.standin) ?? [];
-    list.push(entry);
-    needStandin.set(entry.standin, list);
+    return entry.standin;
   }
 
-  // Kinds are independent, so they build side by side (mostly waiting on Debian's mirror).
+  for (const entry of entries) {
+    const tags = catalogTags(entry, registry);
+    const report: CatalogImageReport = { ref: entry.ref, tags, standin: entry.standin, status: 'failed' };
+    reports.set(entry.ref, report);
+    try {
+      const standin = await presentOrPulled(entry, report);
+      if (standin) {
+        const list = needStandin.get(standin) ?? [];
+        list.push(entry);
+        needStandin.set(standin, list);
+      }
+    } catch (err) {
+      // One bad entry (an invalid reference, say) must not stop the others.
+      report.status = 'failed';
+      report.detail = oneLine((err as { json?: { message?: string } }).json?.message ?? (err as Error).message);
+      progress({ ref: entry.ref, message: `${entry.ref}: FAILED: ${report.detail}` });
+    }
+  }
+
+  // Kinds are independent, so they build side by side.
   await Promise.all(
     [...needStandin].map(async ([kind, kindEntries]) => {
       let detail: string | undefined;
@@ -216,9 +231,7 @@ async function tagImage(docker: Docker, source: string, target: string): Promise
 
 /** The registry a pull of `ref` goes to, for messages and to stop asking one that is silent. */
 function registryHost(ref: string): string {
-  const first = ref.split('/')[0]!;
-  const hasHost = ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  return hasHost ? first : 'docker.io';
+  return hasRegistryHost(ref) ? ref.slice(0, ref.indexOf('/')) : 'docker.io';
 }
 
 function shortId(id: string): string {

@@ -11,7 +11,7 @@ import {
   type ImageInfo,
   type ManagedContainer,
 } from '../../domain/runtime.ts';
-import { dockerAvailable } from './engine.ts';
+import { describeEngine, dockerAvailable, engineMissingMessage } from './engine.ts';
 
 const PING_CACHE_MS = 1000;
 const INHIBIT_IPV4 = 'com.docker.network.bridge.inhibit_ipv4';
@@ -23,7 +23,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(
     private readonly docker: Docker,
-    private readonly description: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
   async available(): Promise<boolean> {
@@ -35,7 +35,11 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   describe(): string {
-    return this.description;
+    return describeEngine(this.env);
+  }
+
+  unavailableMessage(): string {
+    return `No Docker engine: ${engineMissingMessage(this.env)}. File endpoints keep working meanwhile.`;
   }
 
   async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
