@@ -60,7 +60,8 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     clock,
   );
   const volumes = new VolumeService(config.data_dir, db, clock);
-  const files = new FileService(config.data_dir, volumes, new HashCache(db));
+  const hashes = new HashCache(db);
+  const files = new FileService(config.data_dir, volumes, hashes);
   const runtime = options.runtime ?? new DockerRuntime(connectDocker());
   const labels = { 'em-sim.managed': 'true', 'em-sim.instance': instanceId };
   const images = new ImageService(runtime, volumes, catalogEntries(config.images), config.images.registry, labels);
@@ -68,6 +69,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   const pods = new PodService(new PodRepo(db), runtime, images, volumes, nodes, clock, logger, {
     instanceId,
     stopGraceSeconds: 10,
+    shortNames: !config.compat.strict,
   });
 
   // Recovery runs whenever the engine is seen answering after it was not (or at start-up):
@@ -92,6 +94,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
 
   const { app, routes } = createHttpApp({
     tokens,
+    hashes,
     files,
     volumes,
     images,

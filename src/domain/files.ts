@@ -40,7 +40,7 @@ const READ_CHUNK = 1 << 20;
 /** The file API's logic: list with hashes, downlink, delete, and staged uplinks. */
 export class FileService {
   private readonly tmpDir: string;
-  private readonly trashDir: string;
+  readonly trashDir: string;
 
   constructor(
     dataDir: string,
@@ -228,16 +228,19 @@ export class UplinkSession {
     const segments = parseVolumePath(destPath ?? '', 'dest_path');
     const root: VolumeRoot = this.volumes.ensure(ref);
     const dir = root.openDir(segments, destPath ?? '/', { create: true });
+    const folderInTheWay = (name: string) =>
+      new SimError('INVALID_PATH', `"${[...segments, name].join('/')}" is a folder in this volume; a file cannot replace it`);
     try {
+      // Check every destination before moving any, so that a refused request leaves no file behind.
+      const blocked = this.staged.find((file) => safeLstat(dir.entry(file.name))?.isDirectory());
+      if (blocked) throw folderInTheWay(blocked.name);
       for (const file of this.staged) {
         // Readable and writable by whatever user a pod runs as (the umask would take that away).
         chmodSync(file.temp, 0o666);
         try {
           renameSync(file.temp, dir.entry(file.name));
         } catch (err) {
-          if (isErrno(err, 'EISDIR') || isErrno(err, 'ENOTEMPTY') || isErrno(err, 'EEXIST')) {
-            throw new SimError('INVALID_PATH', `"${[...segments, file.name].join('/')}" is a folder in this volume; a file cannot replace it`);
-          }
+          if (isErrno(err, 'EISDIR') || isErrno(err, 'ENOTEMPTY') || isErrno(err, 'EEXIST')) throw folderInTheWay(file.name);
           throw err;
         }
       }

@@ -42,6 +42,8 @@ export interface PodServiceOptions {
   instanceId: string;
   /** SIGTERM-to-SIGKILL grace when max_duration runs out or a node powers off. */
   stopGraceSeconds: number;
+  /** Whether a pod also answers to its bare pod name (later clients); strict mode says no. */
+  shortNames: boolean;
 }
 
 export const LABEL = {
@@ -295,7 +297,7 @@ export class PodService {
         },
         volumeDir: volume.dir,
         network,
-        aliases: [name, row.name],
+        aliases: this.options.shortNames ? [name, row.name] : [name],
         cpus: limits.cpus,
         memoryBytes: limits.memoryMb * 1024 * 1024,
       });

@@ -13,9 +13,15 @@ import { registerFileRoutes } from './routes/files.ts';
 import { registerImageRoutes, registerPodRoutes, type PodRouteDeps } from './routes/pods.ts';
 import { requireEngine } from './middleware/require-engine.ts';
 import { RouteTable } from './route-table.ts';
-import { simPublicRoutes } from './routes/sim.ts';
+import { registerClockRoutes, simPublicRoutes, type ClockRouteDeps } from './routes/sim.ts';
+import { registerNodeRoutes, type NodeRouteDeps } from './routes/nodes.ts';
+import { registerPvcRoutes, type PvcRouteDeps } from './routes/pvc.ts';
+import { busyWindows } from './middleware/busy-windows.ts';
+import { oneRequestPerUser } from './middleware/user-lock.ts';
+import type { WindowConfig } from '../config/schema.ts';
 
-export interface HttpDeps extends PodRouteDeps {
+export interface HttpDeps extends PodRouteDeps, ClockRouteDeps, NodeRouteDeps, PvcRouteDeps {
+  clock: ClockRouteDeps['clock'];
   tokens: TokenService;
   files: FileService;
   volumes: VolumeService;
@@ -24,6 +30,10 @@ export interface HttpDeps extends PodRouteDeps {
   uplinkMaxBytes: number;
   downlinkBase64: boolean;
   version: string;
+  /** busy_windows: while one is open, /em/* answers 423 CG2_BUSY. */
+  busyWindows: WindowConfig[];
+  /** limits.one_request_per_user: a user's second concurrent /em/* request answers 423. */
+  oneRequestPerUser: boolean;
 }
 
 // Parameters of every endpoint but uplink are small; a megabyte is generous.
@@ -61,10 +71,20 @@ export function createHttpApp(deps: HttpDeps): { app: Hono<AppEnv>; routes: Rout
   app.use('/auth/*', limitForms);
   app.route('/', authRoutes(deps.tokens));
 
+  // The clock endpoint takes the same tokens as /em/*, but no busy window or lock applies.
+  app.use('/sim/clock', bearerAuth(deps.tokens), limitForms);
+
+  // Authentication first: an unauthenticated request gets the 401 the clients retry on, and
+  // the per-user lock needs to know the user.
   app.use('/em/*', bearerAuth(deps.tokens));
+  app.use('/em/*', busyWindows(deps.busyWindows, deps.clock));
+  if (deps.oneRequestPerUser) app.use('/em/*', oneRequestPerUser());
   app.use('/em/*', async (c, next) => (c.req.path === '/em/files/uplink' ? next() : limitForms(c, next)));
   const routes = new RouteTable(app, { strict: deps.strict });
+  registerClockRoutes(routes, deps);
   registerFileRoutes(routes, deps);
+  registerNodeRoutes(routes, deps);
+  registerPvcRoutes(routes, deps);
   app.use('/em/pod/*', requireEngine(deps.engine));
   registerImageRoutes(routes, deps);
   registerPodRoutes(routes, deps);
