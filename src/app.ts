@@ -9,7 +9,7 @@ import { openDatabase, type Db } from './adapters/sqlite/database.ts';
 import { HashCache } from './adapters/sqlite/hash-cache.ts';
 import { PodRepo } from './adapters/sqlite/pod-repo.ts';
 import type { SimConfig } from './config/schema.ts';
-import { catalogEntries } from './domain/catalog.ts';
+import { catalogEntries, type CatalogEntry } from './domain/catalog.ts';
 import { FileService } from './domain/files.ts';
 import { ImageService } from './domain/images.ts';
 import { NodeSchedule } from './domain/nodes.ts';
@@ -64,7 +64,8 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   const files = new FileService(config.data_dir, volumes, hashes);
   const runtime = options.runtime ?? new DockerRuntime(connectDocker());
   const labels = { 'em-sim.managed': 'true', 'em-sim.instance': instanceId };
-  const images = new ImageService(runtime, volumes, catalogEntries(config.images), config.images.registry, labels);
+  const catalog = catalogEntries(config.images);
+  const images = new ImageService(runtime, volumes, catalog, config.images.registry, labels);
   const nodes = new NodeSchedule(config.nodes);
   const pods = new PodService(new PodRepo(db), runtime, images, volumes, nodes, clock, logger, {
     instanceId,
@@ -86,8 +87,10 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     if (recovered) logger.warn('container engine stopped answering', { engine: runtime.describe() });
     recovered = null;
   };
-  if (await runtime.available()) await engineUp();
-  else {
+  if (await runtime.available()) {
+    await engineUp();
+    await warnAboutMissingCatalog(runtime, catalog, logger);
+  } else {
     logger.warn('no container engine: file endpoints work, pod and image endpoints answer 503', { engine: runtime.describe() });
     process.stderr.write(`em-sim: ${runtime.unavailableMessage()}\n`);
   }
@@ -144,6 +147,14 @@ function signingSecret(config: SimConfig): Uint8Array {
   if (config.auth.signing_secret) return new TextEncoder().encode(config.auth.signing_secret);
   const secret = readOrCreate(path.join(config.data_dir, 'secret.key'), () => randomBytes(32).toString('hex'), 0o600);
   return new TextEncoder().encode(secret);
+}
+
+async function warnAboutMissingCatalog(runtime: ContainerRuntime, catalog: CatalogEntry[], logger: Logger): Promise<void> {
+  const missing: string[] = [];
+  for (const entry of catalog) if (!(await runtime.inspectImage(entry.ref))) missing.push(entry.ref);
+  if (!missing.length) return;
+  logger.warn('catalog images missing: pods using them will show ErrImagePull', { missing });
+  process.stderr.write(`em-sim: catalog images missing (${missing.join(', ')}): run \`npx em-sim images\` once\n`);
 }
 
 function readOrCreate(file: string, make: () => string, mode: number): string {
