@@ -1,8 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { SimConfig } from './config/schema.ts';
-import { createSimulator, type Simulator } from './app.ts';
-import type { Logger } from './logger.ts';
+import { createSimulator, type Simulator, type SimulatorOptions } from './app.ts';
 
 export interface RunningSimulator {
   sim: Simulator;
@@ -12,7 +11,7 @@ export interface RunningSimulator {
 }
 
 /** Builds the simulator and listens; resolves once it serves requests. */
-export async function startServer(config: SimConfig, options: { logger?: Logger } = {}): Promise<RunningSimulator> {
+export async function startServer(config: SimConfig, options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const sim = await createSimulator(config, options);
   let server: ServerType;
   const address = await new Promise<AddressInfo>((resolve, reject) => {

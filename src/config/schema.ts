@@ -85,6 +85,9 @@ export const configSchema = z.strictObject({
   limits: z
     .strictObject({
       uplink_max_bytes: z.number().int().positive().default(2 * 1024 ** 3),
+      // The EM answers 423 to a user's request while another of theirs is in progress; load
+      // benchmarks that drive one user over many connections turn this off.
+      one_request_per_user: z.boolean().default(true),
     })
     .prefault({}),
   compat: z

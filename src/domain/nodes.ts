@@ -47,3 +47,41 @@ export class NodeSchedule {
     return { available: false, until: nextCoveredAt(windows, t) };
   }
 }
+
+export interface NodeStatus {
+  node: NodeName;
+  available: boolean;
+  /** See NodeAvailability.until. */
+  until: number | null;
+  limits: NodeLimits;
+  /**
+   * Nothing is reserved: every pod runs with the node's full limits and pods on one node share
+   * them. So free is the whole limits while no pod runs there and zero once any pod does.
+   */
+  free: NodeLimits;
+  /** Running pods on the node, of every user. */
+  pods: number;
+  /** The names of the asking user's running pods on the node. */
+  userPods: string[];
+}
+
+/** What /em/nodes/status reports about each node at time t. */
+export function nodeStatuses(
+  schedule: NodeSchedule,
+  t: number,
+  running: ReadonlyMap<NodeName, readonly { username: string; pod: string }[]>,
+  username: string,
+): NodeStatus[] {
+  return schedule.names.map((node) => {
+    const limits = schedule.limits(node);
+    const pods = running.get(node) ?? [];
+    return {
+      node,
+      ...schedule.availability(node, t),
+      limits,
+      free: pods.length ? { cpus: 0, memoryMb: 0 } : { ...limits },
+      pods: pods.length,
+      userPods: pods.filter((p) => p.username === username).map((p) => p.pod).sort(),
+    };
+  });
+}

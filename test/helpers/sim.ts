@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildConfig } from '../../src/config/load.ts';
 import type { SimConfig, SimConfigInput } from '../../src/config/schema.ts';
+import type { ContainerRuntime } from '../../src/domain/runtime.ts';
 import { Logger } from '../../src/logger.ts';
 import { startServer, type RunningSimulator } from '../../src/server.ts';
 
@@ -37,9 +38,12 @@ export function tempDir(prefix = 'em-sim-test-'): string {
 
 /**
  * Starts a real simulator on an ephemeral port with its own data directory. Users named in
- * `users` get PASSWORD; `client1` is always there.
+ * `users` get PASSWORD; `client1` is always there. `runtime` replaces the Docker engine
+ * (test/helpers/fake-runtime.ts).
  */
-export async function startSim(options: { users?: string[]; config?: SimConfigInput; dataDir?: string } = {}): Promise<TestSim> {
+export async function startSim(
+  options: { users?: string[]; config?: SimConfigInput; dataDir?: string; runtime?: ContainerRuntime } = {},
+): Promise<TestSim> {
   const dataDir = options.dataDir ?? tempDir();
   const ownsDir = !options.dataDir;
   const users = [...new Set(['client1', ...(options.users ?? [])])].map((username) => ({ username, password: PASSWORD }));
@@ -50,7 +54,10 @@ export async function startSim(options: { users?: string[]; config?: SimConfigIn
     data_dir: dataDir,
     log: { level: 'silent', ...options.config?.log },
   });
-  const running = await startServer(config, { logger: new Logger(config.log.level) });
+  const running = await startServer(config, {
+    logger: new Logger(config.log.level),
+    ...(options.runtime ? { runtime: options.runtime } : {}),
+  });
   const tokens = new Map<string, string>();
   const token = async (user = 'client1') => {
     const cached = tokens.get(user);
