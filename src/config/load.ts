@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { z } from 'zod';
+import { ZodArray, ZodDefault, ZodObject, ZodOptional, ZodPrefault, type z } from 'zod';
 import { configSchema, type SimConfig, type SimConfigInput } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -42,7 +42,8 @@ export function loadConfig(options: { configPath?: string; overrides?: ConfigOve
     try {
       raw = parseYaml(readFileSync(source, 'utf8')) ?? {};
     } catch (err) {
-      if (err instanceof YAMLParseError) throw new ConfigError(`${source}: not valid YAML: ${err.message}`);
+      // The first line has the reason, line and column; the rest is a drawing of the spot.
+      if (err instanceof YAMLParseError) throw new ConfigError(`${source}: not valid YAML: ${err.message.split('\n')[0]}`);
       throw err;
     }
   }
@@ -76,14 +77,39 @@ function applyOverrides(config: SimConfig, overrides: ConfigOverrides): void {
   if (overrides.dataDir !== undefined) config.data_dir = overrides.dataDir;
 }
 
+/** One line, so that a start-up failure reads as one message: each issue names its key and what was expected. */
 function formatIssues(issues: z.core.$ZodIssue[], where: string): string {
-  const lines = issues.map((issue) => {
+  const parts = issues.map((issue) => {
     const key = issue.path.length ? issue.path.join('.') : '(top level)';
     if (issue.code === 'unrecognized_keys') {
       const prefix = issue.path.length ? `${issue.path.join('.')}.` : '';
-      return `  ${issue.keys.map((k) => prefix + k).join(', ')}: unknown key (check the spelling; the README lists every key)`;
+      const known = knownKeys(issue.path);
+      const expected = known.length ? `; expected one of: ${known.join(', ')}` : '';
+      return `${issue.keys.map((k) => prefix + k).join(', ')}: unknown key (check the spelling${expected})`;
     }
-    return `  ${key}: ${issue.message}`;
+    return `${key}: ${issue.message}`;
   });
-  return `invalid ${where}:\n${lines.join('\n')}`;
+  return `invalid ${where}: ${parts.join('; ')}`;
+}
+
+/** The keys the schema allows at a path, for telling a user what a misspelt key should be. */
+function knownKeys(at: PropertyKey[]): string[] {
+  let schema: z.ZodType | undefined = configSchema;
+  for (const key of at) {
+    const inner = unwrap(schema);
+    if (inner instanceof ZodObject) schema = inner.shape[String(key)];
+    else if (inner instanceof ZodArray) schema = inner.element as z.ZodType;
+    else return [];
+  }
+  const inner = unwrap(schema);
+  return inner instanceof ZodObject ? Object.keys(inner.shape) : [];
+}
+
+/** Looks through defaults and optionals to the schema that holds the keys. */
+function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+  let current = schema;
+  while (current instanceof ZodDefault || current instanceof ZodPrefault || current instanceof ZodOptional) {
+    current = current.unwrap() as z.ZodType;
+  }
+  return current;
 }

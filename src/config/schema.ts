@@ -1,14 +1,12 @@
 import { z } from 'zod';
+import { parseZonedIso } from '../domain/iso-time.ts';
 
 // Keys are snake_case because they are the names users type in sim-config.yaml and the ones
 // outside scripts rely on. Defaults live here so the schema is the one source of truth.
 
 const isoWithZone = z
   .string()
-  .regex(
-    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/,
-    'an ISO 8601 date-time with a timezone, e.g. 2025-05-22T12:10:00+02:00',
-  );
+  .refine((text) => parseZonedIso(text) !== null, 'an existing ISO 8601 date-time with a timezone, e.g. 2025-05-22T12:10:00+02:00');
 
 export const absoluteWindowSchema = z.strictObject({
   start: isoWithZone,
@@ -18,7 +16,7 @@ export const absoluteWindowSchema = z.strictObject({
 export const recurringWindowSchema = z.strictObject({
   every: z.number().positive().describe('period in seconds'),
   duration: z.number().positive().describe('length of each window in seconds'),
-  offset: z.number().default(0).describe('start of the first window, seconds from the Unix epoch'),
+  offset: z.number().default(0).describe('a moment at which a window starts, seconds from the Unix epoch; windows repeat every `every` seconds before and after it'),
 });
 
 export const windowSchema = z.union([absoluteWindowSchema, recurringWindowSchema]);

@@ -255,13 +255,18 @@ export class PodService {
     const now = this.clock.now();
     const node = this.nodes.availability(spec.node, now);
     if (!node.available) {
-      this.repo.update(row.username, row.name, row.generation, { phase: 'scheduled', due_at: node.until ?? Number.MAX_SAFE_INTEGER });
+      // Held back until the node comes up; with no window ahead it waits until replaced.
+      this.repo.update(row.username, row.name, row.generation, {
+        phase: 'scheduled',
+        reason: 'NodeUnavailable',
+        ...(node.until !== null ? { due_at: node.until } : {}),
+      });
       if (node.until !== null) this.arm({ ...current, due_at: node.until });
       return;
     }
     // Commit the intent before touching the engine: from here a crash means "start it on
     // restart unless its container exists", never "start it twice".
-    this.repo.update(row.username, row.name, row.generation, { phase: 'starting' });
+    this.repo.update(row.username, row.name, row.generation, { phase: 'starting', reason: null });
     const name = PodService.containerName(row.username, row.name);
     try {
       const image = await this.images.resolveForRun(row.username, spec.image);
@@ -320,7 +325,7 @@ export class PodService {
       if (!(err instanceof StartFailure)) {
         // The engine did not answer: try again shortly rather than lose the run.
         const retryAt = this.clock.now() + ENGINE_RETRY_MS;
-        this.repo.update(row.username, row.name, row.generation, { phase: 'scheduled', due_at: retryAt });
+        this.repo.update(row.username, row.name, row.generation, { phase: 'scheduled', due_at: retryAt, reason: 'EngineUnavailable' });
         this.arm({ ...current, due_at: retryAt });
         throw err;
       }
@@ -440,17 +445,19 @@ export class PodService {
     const iso = (ms: string | null) => (ms === null ? null : isoSeconds(Number(ms)));
     switch (row.phase) {
       case 'scheduled': {
-        const node = this.nodes.availability(spec.node, this.clock.now());
-        if (row.due_at <= this.clock.now() && !node.available) {
-          const back = node.until === null ? 'no availability window is configured ahead' : `it becomes available at ${isoSeconds(node.until)}`;
+        if (row.reason === 'NodeUnavailable') {
+          const node = this.nodes.availability(spec.node, this.clock.now());
+          const back = node.available
+            ? 'it is coming up now'
+            : node.until === null
+              ? 'no availability window is configured ahead'
+              : `it becomes available at ${isoSeconds(node.until)}`;
           return { waiting: { reason: 'NodeUnavailable', message: `Node ${spec.node} is unavailable; ${back}. The pod will start then.` } };
         }
-        return {
-          waiting: {
-            reason: 'Scheduled',
-            message: `Scheduled to run at ${isoSeconds(row.due_at)} on node ${spec.node}`,
-          },
-        };
+        if (row.reason === 'EngineUnavailable') {
+          return { waiting: { reason: 'ContainerCreating', message: `Waiting for the container engine; retrying at ${isoSeconds(row.due_at)}` } };
+        }
+        return { waiting: { reason: 'Scheduled', message: `Scheduled to run at ${isoSeconds(row.due_at)} on node ${spec.node}` } };
       }
       case 'starting':
         return { waiting: { reason: 'ContainerCreating', message: '' } };

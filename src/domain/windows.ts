@@ -1,4 +1,5 @@
 import type { WindowConfig } from '../config/schema.ts';
+import { parseZonedIso } from './iso-time.ts';
 
 /**
  * Time windows, the shape of node availability and of busy periods: absolute ranges
@@ -17,7 +18,7 @@ type Compiled = { kind: 'range'; start: number; end: number } | { kind: 'every';
 export function compileWindows(windows: WindowConfig[]): Compiled[] {
   return windows.map((w) =>
     'start' in w
-      ? { kind: 'range', start: Date.parse(w.start), end: Date.parse(w.end) }
+      ? { kind: 'range', start: parseZonedIso(w.start)!, end: parseZonedIso(w.end)! }
       : { kind: 'every', every: w.every * 1000, duration: Math.min(w.duration, w.every) * 1000, offset: w.offset * 1000 },
   );
 }

@@ -39,19 +39,35 @@ const GET_BODY_LIMIT = 1 << 20;
 async function getBody(c: Context<AppEnv>): Promise<Request | null> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (!incoming || (!incoming.headers['content-length'] && !incoming.headers['transfer-encoding'])) return null;
-  if (Number(incoming.headers['content-length'] ?? 0) > GET_BODY_LIMIT) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of incoming) {
-    size += (chunk as Buffer).length;
-    if (size > GET_BODY_LIMIT) throw tooLarge();
-    chunks.push(chunk as Buffer);
+  const body = await readUpTo(incoming, GET_BODY_LIMIT);
+  if (!body) {
+    throw new SimError('INVALID_PARAMETER', `Request body is larger than ${GET_BODY_LIMIT} bytes; only /em/files/uplink takes large bodies`);
   }
-  return new Request(c.req.url, { method: 'POST', headers: c.req.raw.headers, body: Buffer.concat(chunks) });
+  return new Request(c.req.url, { method: 'POST', headers: c.req.raw.headers, body: new Uint8Array(body) });
 }
 
-function tooLarge(): SimError {
-  return new SimError('INVALID_PARAMETER', `Request body is larger than ${GET_BODY_LIMIT} bytes; only /em/files/uplink takes large bodies`);
+/**
+ * The whole body, or null once it passes `max`. The rest is then dropped as it arrives rather
+ * than the request destroyed: that would take the socket, and the 400, with it.
+ */
+function readUpTo(incoming: IncomingMessage, max: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) {
+        chunks.push(chunk);
+        return;
+      }
+      incoming.off('data', onData);
+      incoming.resume();
+      resolve(null);
+    };
+    incoming.on('data', onData);
+    incoming.once('end', () => resolve(Buffer.concat(chunks)));
+    incoming.once('error', reject);
+  });
 }
 
 /** A body to read once: Hono's request (which caches what it read), or a GET's body. */

@@ -52,13 +52,14 @@ export function expectedHash(content: string | Uint8Array): bigint {
 export type Snapshot = Map<string, string>;
 
 /**
- * Everything under the given roots: each file with a digest of its content, each folder and
- * each link with its target. Two equal snapshots mean nothing was read into, written, added or
+ * Everything under the given roots but `skip`: each file with a digest of its content, each
+ * folder and each link with its target. Two equal snapshots mean nothing was read into, written, added or
  * removed there (reads are proved separately, by what responses contain).
  */
-export function snapshot(...roots: string[]): Snapshot {
+export function snapshot(roots: string[], skip: string[] = []): Snapshot {
   const out: Snapshot = new Map();
   const visit = (p: string) => {
+    if (skip.includes(p)) return;
     const stat = lstatSync(p);
     if (stat.isSymbolicLink()) out.set(p, `link -> ${readlinkSync(p)}`);
     else if (stat.isDirectory()) {

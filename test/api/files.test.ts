@@ -110,6 +110,16 @@ describe('file API over HTTP', () => {
       expect(tree(path.join(sim.dataDir, 'tmp'))).toEqual([]);
     });
 
+    it('refuses a file that would replace a folder, and keeps none of the request', async () => {
+      const p = pod();
+      await uplink(form({ 'inner.txt': 'i' }, { pod_name: p, dest_path: 'taken' }));
+      const res = await uplink(form({ 'first.txt': 'f', taken: 't' }, { pod_name: p }));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual(error('INVALID_PATH', '"taken" is a folder in this volume; a file cannot replace it'));
+      expect(tree(sim.volumeDir('client1', p))).toEqual(['taken/', 'taken/inner.txt']);
+      expect(tree(path.join(sim.dataDir, 'tmp'))).toEqual([]);
+    });
+
     it('refuses dest_path through an existing file', async () => {
       const p = pod();
       await uplink(form({ plain: 'x' }, { pod_name: p }));
@@ -242,6 +252,14 @@ describe('file API over HTTP', () => {
       expect(JSON.parse(res.text).data.map((n: { name: string }) => n.name)).toEqual(['body.txt']);
     });
 
+    it('refuses a GET body over 1 MiB with the error body, and serves the connection\'s next request', async () => {
+      const auth = { Authorization: `Bearer ${await sim.token()}`, 'Content-Type': 'application/x-www-form-urlencoded' };
+      const res = await rawRequest(sim.url, { path: '/em/files/list', headers: auth, body: `pod_name=x&pad=${'a'.repeat(1 << 20)}` });
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.text)).toEqual(error('INVALID_PARAMETER', 'Request body is larger than 1048576 bytes; only /em/files/uplink takes large bodies'));
+      expect((await sim.fetch('/em/files/list')).status).toBe(200);
+    });
+
     it('treats pod_name "" and null as the default volume', async () => {
       const name = `${uniqueName('d')}.txt`;
       await uplink(form({ [name]: 'default' }));
@@ -281,6 +299,22 @@ describe('file API over HTTP', () => {
       expect((await sim.fetch(`/em/files/list?pod_name=${'a'.repeat(63)}`)).status).toBe(200);
     });
 
+    it('refuses a bad pod name on uplink, downlink and delete too, and stores nothing', async () => {
+      const before = tree(path.join(sim.dataDir, 'volumes'));
+      const requests = [
+        () => uplink(form({ 'x.txt': 'x' }, { pod_name: 'Hey no whitespaces' })),
+        () => downlink(`filepath=x.txt&pod_name=${encodeURIComponent('Hey no whitespaces')}`),
+        () => del({ filepath: 'x.txt', pod_name: 'Hey no whitespaces' }),
+      ];
+      for (const send of requests) {
+        const res = await send();
+        expect(res.status).toBe(400);
+        expect(await res.json()).toMatchObject({ error: 'INVALID_POD_NAME', message: expect.stringMatching(/^Invalid pod_name "Hey no whitespaces": /) });
+      }
+      expect(tree(path.join(sim.dataDir, 'volumes'))).toEqual(before);
+      expect(tree(path.join(sim.dataDir, 'tmp'))).toEqual([]);
+    });
+
     it('does not list links, sockets or FIFOs, only files and folders', async () => {
       const p = pod();
       await uplink(form({ 'real.txt': 'r' }, { pod_name: p, dest_path: 'sub' }));
@@ -307,6 +341,27 @@ describe('file API over HTTP', () => {
       expect(sha256(await slash.arrayBuffer())).toBe(sha256(bytes));
     });
 
+    it('downlinks an empty file', async () => {
+      const p = pod();
+      await uplink(form({ 'empty.txt': '' }, { pod_name: p }));
+      const res = await downlink(`filepath=empty.txt&pod_name=${p}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-length')).toBe('0');
+      expect(await res.text()).toBe('');
+    });
+
+    it('is over once the client has the bytes: the next request of the user is never refused as concurrent', async () => {
+      const p = pod();
+      await uplink(form({ 'small.txt': 'small', 'big.bin': new Uint8Array(200_000) }, { pod_name: p }));
+      for (let i = 0; i < 100; i++) {
+        const res = await downlink(`filepath=${i % 2 ? 'small.txt' : 'big.bin'}&pod_name=${p}`);
+        expect(res.status).toBe(200);
+        await res.arrayBuffer();
+        const next = await sim.fetch(`/em/files/list?pod_name=${p}`);
+        expect(next.status, await next.text()).toBe(200);
+      }
+    });
+
     it('names a non-ASCII file in both filename and filename*', async () => {
       const p = pod();
       await uplink(form({ 'other.txt': 'o' }, { pod_name: p }));
@@ -317,6 +372,16 @@ describe('file API over HTTP', () => {
       expect(res.headers.get('content-disposition')).toBe(
         `attachment; filename="r_sum_ _v1_.txt"; filename*=UTF-8''${encodeURIComponent('résumé "v1".txt')}`,
       );
+    });
+
+    it('names the file asked for, when a link inside the volume leads to another', async () => {
+      const p = pod();
+      await uplink(form({ 'target.txt': 'behind the link' }, { pod_name: p }));
+      symlinkSync('target.txt', path.join(sim.volumeDir('client1', p), 'alias.txt'));
+      const res = await downlink(`filepath=alias.txt&pod_name=${p}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-disposition')).toBe('attachment; filename="alias.txt"');
+      expect(await res.text()).toBe('behind the link');
     });
 
     it('answers 400 for a missing filepath, and for an empty one', async () => {

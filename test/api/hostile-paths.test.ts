@@ -38,7 +38,8 @@ describe('hostile paths', () => {
   const victim = uniqueName('v');
   const POD = 'hostile';
 
-  const watched = () => [outside, path.join(sim.dataDir, 'volumes', victim), path.join(sim.dataDir, 'secret.key')];
+  /** Everything outside the attacker's volume that a request could reach: all other volumes included. */
+  const outsideNow = () => snapshot([outside, path.join(sim.dataDir, 'volumes'), path.join(sim.dataDir, 'secret.key')], [vol]);
   const link = (at: string, target: string) => {
     mkdirSync(path.dirname(path.join(vol, at)), { recursive: true });
     symlinkSync(target, path.join(vol, at));
@@ -84,7 +85,7 @@ describe('hostile paths', () => {
     link('sub/up2', '../..');
     execFileSync('mkfifo', [path.join(vol, 'fifo')]);
 
-    before = snapshot(...watched());
+    before = outsideNow();
   });
 
   afterAll(async () => {
@@ -111,6 +112,16 @@ describe('hostile paths', () => {
   const up = (fields: Record<string, string>, name = 'planted.txt', content = 'planted by the attacker') => async () =>
     asText(await sim.fetch('/em/files/uplink', { method: 'POST', user: attacker, body: form({ [name]: content }, { pod_name: POD, ...fields }) }));
 
+  /** An uplink whose file part carries the given Content-Disposition parameters, written by hand. */
+  const upRaw = (disposition: string) => async () => {
+    const b = 'hostile-boundary';
+    const body =
+      `--${b}\r\nContent-Disposition: form-data; name="pod_name"\r\n\r\n${POD}\r\n` +
+      `--${b}\r\nContent-Disposition: form-data; name="files"; ${disposition}\r\n\r\nplanted\r\n--${b}--\r\n`;
+    return asText(
+      await sim.fetch('/em/files/uplink', { method: 'POST', user: attacker, headers: { 'Content-Type': `multipart/form-data; boundary=${b}` }, body }),
+    );
+  };
   const ok = (body?: string): Expect => ({ status: 200, body });
   const malformed: Expect = { status: 400, code: 'INVALID_PATH' };
   const illegal: Expect = { status: 403, code: 'ILLEGAL_PATH' };
@@ -218,7 +229,11 @@ describe('hostile paths', () => {
     { name: 'a file name with ../ keeps only its last part', send: up({}, '../../secret.txt'), expect: ok(), check: () => expect(readFileSync(path.join(vol, 'secret.txt'), 'utf8')).toBe('planted by the attacker') },
     { name: 'a file name with ..\\ keeps only its last part', send: up({}, '..\\..\\bs.txt'), expect: ok(), check: () => expect(existsSync(path.join(vol, 'bs.txt'))).toBe(true) },
     { name: 'a file name with an absolute path keeps only its last part', send: () => up({}, `${outside}/secret.txt`)(), expect: ok(), check: () => expect(existsSync(path.join(vol, 'secret.txt'))).toBe(true) },
-    { name: 'a file name with a control character', send: up({}, 'bad\u0001name'), expect: malformed },
+    { name: 'a file name with a control character, RFC 5987-encoded', send: upRaw("filename*=UTF-8''bad%01name"), expect: malformed },
+    { name: 'a file name with a NUL byte, RFC 5987-encoded', send: upRaw("filename*=UTF-8''secret.txt%00.png"), expect: malformed },
+    { name: 'a file name .. , RFC 5987-encoded', send: upRaw("filename*=UTF-8''.."), expect: malformed },
+    { name: 'an encoded ../ file name keeps only its last part', send: upRaw("filename*=UTF-8''..%2F..%2Fencoded.txt"), expect: ok(), check: () => expect(readFileSync(path.join(vol, 'encoded.txt'), 'utf8')).toBe('planted') },
+    { name: 'a raw control character in the part header', send: upRaw('filename="bad\u0001name"'), expect: { status: 400, code: 'UPLINK_FAILED' } },
     { name: 'a file name over 255 bytes', send: up({}, 'n'.repeat(256)), expect: malformed },
   ];
 
@@ -307,7 +322,7 @@ describe('hostile paths', () => {
       expect(res.text.includes(secret), `${c.name}: response holds outside content`).toBe(false);
     }
     // ... and nothing outside changed, appeared or disappeared.
-    expect(snapshot(...watched()), c.name).toEqual(before);
+    expect(outsideNow(), c.name).toEqual(before);
     c.check?.();
   };
 
@@ -355,7 +370,7 @@ describe('hostile paths', () => {
     expect(readFileSync(path.join(outside, 'secret.txt'), 'utf8')).toBe(SENTINEL);
     expect(readFileSync(path.join(outside, 'dir/inner.txt'), 'utf8')).toBe(SENTINEL_INNER);
     expect(readFileSync(path.join(victimVol, 'vdir/victim.txt'), 'utf8')).toBe(SENTINEL_VICTIM);
-    expect(snapshot(...watched())).toEqual(before);
+    expect(outsideNow()).toEqual(before);
   });
 });
 

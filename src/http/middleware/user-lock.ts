@@ -16,10 +16,9 @@ import type { AppEnv } from '../env.ts';
  * /sim/* requests never take or meet the lock; 401 and 423 answers never hold it; other users
  * are never affected. No Retry-After: nobody knows when the other request ends.
  *
- * The lock is released when the Node response emits "close", which Node emits on the next
- * tick after the last byte was handed to the operating system, before any further I/O is
- * read; a client that has read the whole body and sends its next request is therefore never
- * refused by a lock that is about to lift.
+ * The lock lifts before the client can have the last byte of the response (see
+ * releaseWhenSent), so a client that has read the whole body and sends its next request is
+ * never refused by a lock that is about to lift.
  */
 export function oneRequestPerUser(): MiddlewareHandler<AppEnv> {
   const busy = new Set<string>();
@@ -40,22 +39,53 @@ export function oneRequestPerUser(): MiddlewareHandler<AppEnv> {
 
 /**
  * Returns "the handler is done"; `free` runs once that has been called and the response is
- * out. Without a Node response (app.request in tests) the handler's end is all there is.
+ * out. "Out" is decided before the client can see the last byte: when the last byte the
+ * Content-Length announces is handed to write(), or when end() is called, whichever comes
+ * first (or on close, for a connection that dies). Waiting for Node's 'finish'/'close' events
+ * instead races with a fast client whose next request arrives on another connection before
+ * those events fire. Without a Node response (app.request in tests) the handler's end is all
+ * there is.
  */
 function releaseWhenSent(outgoing: ServerResponse | undefined, free: () => void): () => void {
   let handled = false;
-  let sent = !outgoing || outgoing.closed;
+  let sent = !outgoing || outgoing.writableEnded;
+  let freed = false;
   const settle = () => {
-    if (handled && sent) free();
+    if (handled && sent && !freed) {
+      freed = true;
+      free();
+    }
+  };
+  const markSent = () => {
+    sent = true;
+    settle();
   };
   if (!sent) {
-    outgoing!.once('close', () => {
-      sent = true;
-      settle();
-    });
+    const out = outgoing!;
+    let written = 0;
+    const write = out.write;
+    const end = out.end;
+    out.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+      written += byteLength(chunk);
+      const length = Number(out.getHeader('content-length'));
+      // Before handing the bytes on: once they are written the client may already have them.
+      if (Number.isFinite(length) && written >= length) markSent();
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as ServerResponse['write'];
+    out.end = function (this: ServerResponse, ...args: unknown[]) {
+      markSent();
+      return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } as ServerResponse['end'];
+    out.once('close', markSent);
   }
   return () => {
     handled = true;
     settle();
   };
+}
+
+function byteLength(chunk: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk);
+  if (chunk instanceof Uint8Array) return chunk.byteLength;
+  return 0;
 }

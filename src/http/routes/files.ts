@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { finished, Transform, type TransformCallback } from 'node:stream';
+import { finished, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import busboy from 'busboy';
@@ -144,14 +144,20 @@ export function registerFileRoutes(routes: RouteTable, deps: FileRouteDeps): voi
   );
 }
 
+/** setHeader rather than writeHead's object, so middleware can read them back (getHeader). */
+function writeHeaders(out: ServerResponse, headers: Record<string, string | number>): void {
+  for (const [name, value] of Object.entries(headers)) out.setHeader(name, value);
+  out.writeHead(200);
+}
+
 function sendFile(c: Context<AppEnv>, file: { fd: number; size: number; name: string }, base64: boolean): Response {
   const out = c.env.outgoing as ServerResponse;
-  const stream = createReadStream('', { fd: file.fd, highWaterMark: READ_CHUNK });
+  const stream = readExactly(file);
   if (base64) {
     // The older client (seed 002) wants {"filename", "content": base64}; still streamed.
     const prefix = `{"filename": ${JSON.stringify(file.name)}, "content": "`;
     const suffix = '"}';
-    out.writeHead(200, {
+    writeHeaders(out, {
       'Content-Type': 'application/json',
       'Content-Length': Buffer.byteLength(prefix) + 4 * Math.ceil(file.size / 3) + suffix.length,
     });
@@ -160,7 +166,7 @@ function sendFile(c: Context<AppEnv>, file: { fd: number; size: number; name: st
       .then(() => out.end(suffix))
       .catch(() => out.destroy());
   } else {
-    out.writeHead(200, {
+    writeHeaders(out, {
       'Content-Type': 'application/octet-stream',
       'Content-Length': file.size,
       'Content-Disposition': contentDisposition(file.name),
@@ -170,6 +176,20 @@ function sendFile(c: Context<AppEnv>, file: { fd: number; size: number; name: st
     });
   }
   return RESPONSE_ALREADY_SENT;
+}
+
+/**
+ * Exactly the bytes fstat counted. With `end` set the stream ends on its last read, so the
+ * response ends as soon as the client has every byte it was promised (instead of after one more
+ * read to find EOF, while the client, which has it all, may already send its next request);
+ * and a file that a pod is still writing cannot outgrow the Content-Length already sent.
+ */
+function readExactly(file: { fd: number; size: number }): Readable {
+  if (file.size === 0) {
+    closeSync(file.fd);
+    return Readable.from([]);
+  }
+  return createReadStream('', { fd: file.fd, start: 0, end: file.size - 1, highWaterMark: READ_CHUNK });
 }
 
 function contentDisposition(name: string): string {
@@ -280,11 +300,27 @@ function bodyOf(incoming: IncomingMessage, max: number, tooLarge: () => Error): 
   return limited;
 }
 
-/** Closes the connection once the error response is out, instead of reading the rest of the body. */
+/** How long a cut-off connection keeps dropping body bytes after the response, at most. */
+const LINGER_MS = 10_000;
+
+/**
+ * Closes the connection once the error response is out, instead of storing the rest of the
+ * body. Node destroys a "Connection: close" socket as soon as the response is written; body
+ * bytes still arriving would then be answered with a TCP reset, which can discard the response
+ * before the client reads it. So the close lingers, as nginx's does: the response, then FIN;
+ * whatever still arrives is read and dropped until the client closes, or LINGER_MS at most.
+ */
 function cutOff(c: Context<AppEnv>): void {
   const out = c.env.outgoing as ServerResponse;
+  const incoming = c.env.incoming as IncomingMessage;
   out.setHeader('Connection', 'close');
-  out.once('finish', () => (c.env.incoming as IncomingMessage).socket?.destroySoon());
+  incoming.resume();
+  const socket = incoming.socket;
+  if (!socket) return;
+  socket.destroySoon = () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
 }
 
 function formatLimit(bytes: number): string {

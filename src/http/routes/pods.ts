@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NODE_NAMES, type NodeName } from '../../config/schema.ts';
 import { SimError } from '../../domain/errors.ts';
 import type { ImageService } from '../../domain/images.ts';
+import { parseZonedIso } from '../../domain/iso-time.ts';
 import { checkPodName } from '../../domain/names.ts';
 import type { PodService, PodSpec } from '../../domain/pods.ts';
 import type { ContainerRuntime } from '../../domain/runtime.ts';
@@ -19,8 +20,6 @@ export interface PodRouteDeps {
   clock: Clock;
   strict: boolean;
 }
-
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$/i;
 
 const runParams = z.object({
   image: text().describe('image to run: one of yours (built or loaded), else from the onboard catalog'),
@@ -82,8 +81,8 @@ export function registerPodRoutes(routes: RouteTable, deps: PodRouteDeps): void 
       if (p.max_duration < 1) throw new SimError('INVALID_PARAMETER', 'Parameter "max_duration": expected a whole number of minutes, at least 1');
       let dueAt = clock.now();
       if (p.scheduled_time !== undefined) {
-        const parsed = Date.parse(p.scheduled_time.replace(' ', 'T'));
-        if (!ISO_WITH_ZONE.test(p.scheduled_time) || Number.isNaN(parsed)) {
+        const parsed = parseZonedIso(p.scheduled_time);
+        if (parsed === null) {
           throw new SimError(
             'INVALID_SCHEDULED_TIME',
             `scheduled_time ${JSON.stringify(p.scheduled_time)} is not an ISO 8601 time with a timezone, e.g. 2025-05-22T12:10:00+02:00`,
