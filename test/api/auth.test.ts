@@ -122,3 +122,33 @@ describe('authentication (SimpleJWT behaviour)', () => {
     expect(await res.json()).toMatchObject({ status: 'ok' });
   });
 });
+
+describe('the signing secret', () => {
+  it('is generated on first start, kept in the data directory, and tokens survive a restart', async () => {
+    const first = await startSim();
+    const dataDir = first.dataDir;
+    const token = await first.token();
+    const { readFileSync, rmSync, statSync } = await import('node:fs');
+    const secretFile = `${dataDir}/secret.key`;
+    expect(readFileSync(secretFile, 'utf8').trim()).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    await first.running.close();
+
+    const second = await startSim({ dataDir });
+    try {
+      const res = await fetch(`${second.url}/em/files/list`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+    } finally {
+      await second.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('comes from auth.signing_secret when configured, so tokens of another secret are refused', async () => {
+    await using a = await startSim({ config: { auth: { signing_secret: 'a'.repeat(40) } } });
+    await using b = await startSim({ config: { auth: { signing_secret: 'b'.repeat(40) } } });
+    const token = await a.token();
+    expect((await fetch(`${a.url}/em/files/list`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(`${b.url}/em/files/list`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
+  });
+});

@@ -58,6 +58,11 @@ describe('pod isolation', () => {
     expect(inspect.HostConfig.Privileged).toBe(false);
     expect(inspect.HostConfig.NetworkMode).not.toBe('host');
     expect(inspect.HostConfig.Binds?.every((b) => !b.includes('docker.sock'))).toBe(true);
+    expect(inspect.HostConfig.Binds).toEqual([`${sim.volumeDir(alice, 'probe-priv')}:/data`]);
+    // The FPGA node's limits from configuration (defaults: 1 CPU, 1024 MiB).
+    expect(inspect.HostConfig.Memory).toBe(1024 * 1024 * 1024);
+    expect(inspect.HostConfig.NanoCpus).toBe(1e9);
+    expect(inspect.Config.Labels).toMatchObject({ 'em-sim.user': alice, 'em-sim.pod': 'probe-priv', 'em-sim.instance': sim.running.sim.instanceId });
   });
 
   it("sees only its own volume at /data, never another user's files", async () => {
