@@ -1,6 +1,11 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ensureCatalogImages } from './adapters/docker/catalog-images.ts';
-import { describeEngine, requireDocker } from './adapters/docker/engine.ts';
+import { connectDocker, describeEngine, dockerAvailable, engineMissingMessage, requireDocker } from './adapters/docker/engine.ts';
+import { CliError } from './cli/errors.ts';
+import { formatCheck, runDoctor, summarize } from './cli/doctor.ts';
+import { describePlan, planReset, refuseIfRunning, resetState } from './cli/reset.ts';
+import { issueTokens } from './cli/token.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { catalogEntries } from './domain/catalog.ts';
 import { Logger } from './logger.ts';
@@ -10,7 +15,20 @@ import { VERSION } from './version.ts';
 const program = new Command('em-sim')
   .description('Local simulator of the ClusterGate-2 Engineering Model API')
   .version(VERSION)
-  .showHelpAfterError();
+  // Errors are printed as one line by the handler at the bottom, never as commander's own text.
+  .configureOutput({ outputError: () => {} })
+  .exitOverride();
+
+/** A command whose usage errors name it, so the one-line message can point at its --help. */
+const command = (name: string) => {
+  const cmd = program.command(name);
+  return cmd.exitOverride((err) => {
+    throw Object.assign(err, { command: cmd.name() });
+  });
+};
+
+const CONFIG_HELP = 'configuration file (default: $EM_SIM_CONFIG, else ./sim-config.yaml)';
+const DATA_DIR_HELP = 'where state and volumes are kept (default ./data)';
 
 const port = (value: string) => {
   const n = Number(value);
@@ -18,13 +36,14 @@ const port = (value: string) => {
   return n;
 };
 
-program
-  .command('start')
+const out = (line: string) => process.stdout.write(line + '\n');
+
+command('start')
   .description('start the simulator and serve the EM API')
-  .option('-c, --config <path>', 'configuration file (default: $EM_SIM_CONFIG, else ./sim-config.yaml)')
+  .option('-c, --config <path>', CONFIG_HELP)
   .option('--host <host>', 'address to listen on (default 127.0.0.1)')
   .option('-p, --port <n>', 'port to listen on (default 8000)', port)
-  .option('--data-dir <dir>', 'where state and volumes are kept (default ./data)')
+  .option('--data-dir <dir>', DATA_DIR_HELP)
   .action(async (opts: { config?: string; host?: string; port?: number; dataDir?: string }) => {
     const { config, source } = loadConfig({ configPath: opts.config, overrides: opts });
     const logger = new Logger(config.log.level);
@@ -43,10 +62,9 @@ program
     process.on('SIGTERM', () => void stop('SIGTERM'));
   });
 
-program
-  .command('images')
+command('images')
   .description('make the onboard image catalog exist on the Docker engine: pull each image, else build a stand-in offline')
-  .option('-c, --config <path>', 'configuration file (default: $EM_SIM_CONFIG, else ./sim-config.yaml)')
+  .option('-c, --config <path>', CONFIG_HELP)
   .option('--no-pull', 'do not try registries; build stand-ins straight away')
   .action(async (opts: { config?: string; pull: boolean }) => {
     const { config, source } = loadConfig({ configPath: opts.config });
@@ -73,9 +91,110 @@ program
     }
   });
 
+command('doctor')
+  .summary('check that this machine can run the simulator, and say how to fix what is missing')
+  .description(
+    'check that this machine can run the simulator: Docker engine (DOCKER_HOST respected), catalog images, ' +
+      'arm64 emulation, the port, free disk space; prints how to fix each failure. ' +
+      'Exits 1 when the engine or the catalog images are missing, 0 otherwise',
+  )
+  .option('-c, --config <path>', CONFIG_HELP)
+  .option('--host <host>', 'address to check (default: server.host)')
+  .option('-p, --port <n>', 'port to check (default: server.port)', port)
+  .option('--data-dir <dir>', DATA_DIR_HELP)
+  .action(async (opts: { config?: string; host?: string; port?: number; dataDir?: string }) => {
+    let loaded;
+    try {
+      loaded = loadConfig({ configPath: opts.config, overrides: opts });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      out(formatCheck({ name: 'configuration', ok: false, required: true, detail: err.message, fix: 'correct the configuration file' }));
+      process.exitCode = 1;
+      return;
+    }
+    const { config, source } = loaded;
+    out(formatCheck({ name: 'configuration', ok: true, required: true, detail: `${source ?? 'defaults (no sim-config.yaml)'}, data directory ${config.data_dir}` }));
+    const checks = await runDoctor(config, { configSource: opts.config ?? null });
+    for (const check of checks) out(formatCheck(check));
+    const { exitCode, line } = summarize(checks);
+    out(line);
+    process.exitCode = exitCode;
+  });
+
+command('token')
+  .summary('print an access token for a configured user')
+  .description(
+    'print an access token for a configured user (the first one by default), signed with the secret the server uses ' +
+      'on this data directory (auth.signing_secret, else DATA_DIR/secret.key); use it as "Authorization: Bearer TOKEN"',
+  )
+  .argument('[user]', 'a username from the configuration')
+  .option('-c, --config <path>', CONFIG_HELP)
+  .option('--data-dir <dir>', DATA_DIR_HELP)
+  .option('--refresh', 'print the refresh token too, on a second line')
+  .action(async (user: string | undefined, opts: { config?: string; dataDir?: string; refresh?: boolean }) => {
+    const { config } = loadConfig({ configPath: opts.config, overrides: opts });
+    const issued = await issueTokens(config, user);
+    out(issued.access);
+    if (opts.refresh) out(issued.refresh);
+    if (process.stderr.isTTY) {
+      process.stderr.write(
+        `em-sim: access token of ${issued.user}, valid ${issued.accessLifetimeSeconds} s (auth.access_token_lifetime)` +
+          `${opts.refresh ? '; the second line is the refresh token, for POST /auth/refresh' : ''}\n`,
+      );
+    }
+  });
+
+command("reset")
+  .summary("remove the simulator's containers, networks, images, database and volumes")
+  .description(
+    "remove the simulator's state: its containers, networks and images on the Docker engine, the database and the volumes " +
+      '(the configuration and secret.key are kept). Asks "type yes to continue" on a terminal; without one, --yes is required',
+  )
+  .option('-c, --config <path>', CONFIG_HELP)
+  .option('--data-dir <dir>', DATA_DIR_HELP)
+  .option('-y, --yes', 'do not ask; remove straight away')
+  .action(async (opts: { config?: string; dataDir?: string; yes?: boolean }) => {
+    const { config } = loadConfig({ configPath: opts.config, overrides: opts });
+    await refuseIfRunning(config);
+    const plan = planReset(config);
+    if (!opts.yes) {
+      if (!process.stdin.isTTY) {
+        throw new CliError(`reset removes the database and volumes of ${plan.dataDir} and cannot ask without a terminal: pass --yes to confirm`);
+      }
+      for (const line of describePlan(plan)) out(line);
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question('type yes to continue: ').finally(() => rl.close());
+      if (answer.trim() !== 'yes') throw new CliError('reset cancelled: nothing was removed');
+    }
+    const docker = connectDocker();
+    const up = await dockerAvailable(docker, 3000);
+    const { complete, removed } = await resetState(plan, up ? docker : null, engineMissingMessage(), out);
+    if (!complete) throw new CliError('reset incomplete: see the ✗ lines above');
+    out(`em-sim reset: ${removed ? 'done' : 'nothing to remove'}; ${plan.dataDir} starts afresh on the next start`);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
+  process.exit(report(err));
+}
+
+/** Prints the failure as one line and returns the exit code. */
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // --help and --version end this way too, having printed what was asked for.
+    if (err.exitCode === 0 || err.code === 'commander.help' || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') {
+      return err.exitCode;
+    }
+    const name = (err as CommanderError & { command?: string }).command;
+    const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+    process.stderr.write(`em-sim${name ? ` ${name}` : ''}: ${message}; see \`em-sim${name ? ` ${name}` : ''} --help\`\n`);
+    return err.exitCode || 1;
+  }
+  if (err instanceof CliError) {
+    process.stderr.write(`em-sim: ${err.message}\n`);
+    return err.exitCode;
+  }
   if (err instanceof ConfigError) {
     process.stderr.write(`em-sim: ${err.message}\n`);
   } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -83,5 +202,5 @@ try {
   } else {
     process.stderr.write(`em-sim: ${(err as Error).message}\n`);
   }
-  process.exit(1);
+  return 1;
 }

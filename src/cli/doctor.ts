@@ -1,0 +1,252 @@
+import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { missingCatalogImages } from '../adapters/docker/catalog-images.ts';
+import { connectDocker, DEFAULT_SOCKET, describeEngine } from '../adapters/docker/engine.ts';
+import type { SimConfig } from '../config/schema.ts';
+import { catalogEntries, catalogTags } from '../domain/catalog.ts';
+
+/**
+ * `em-sim doctor`: is this machine ready to run the simulator? Each check says what it found
+ * and, when it fails, how to fix it. Only the engine and the catalog images are required: the
+ * file endpoints work without them, but nothing that runs a pod does.
+ */
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  /** A failing required check makes doctor exit 1; a failing optional one is a warning. */
+  required: boolean;
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorOptions {
+  env?: NodeJS.ProcessEnv;
+  /** The configuration file, to repeat in the advice (`em-sim images --config FILE`). */
+  configSource?: string | null;
+  binfmtDir?: string;
+  /** Below this much free space in the data directory's filesystem, warn. */
+  minFreeBytes?: number;
+  engineTimeoutMs?: number;
+}
+
+export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+export const MIN_FREE_BYTES = 5 * 1024 ** 3;
+const ENSURE_DOCKER = shortPath(fileURLToPath(new URL('../../scripts/ensure-docker.sh', import.meta.url)));
+
+/** Relative to the working directory when inside it, else absolute. */
+function shortPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+export async function runDoctor(config: SimConfig, options: DoctorOptions = {}): Promise<Check[]> {
+  const env = options.env ?? process.env;
+  const checks: Check[] = [];
+  const engine = await checkEngine(env, options.engineTimeoutMs ?? 3000);
+  checks.push(engine.check);
+  checks.push(await checkImages(config, engine.docker, options.configSource ?? null));
+  checks.push(checkArm64(options.binfmtDir ?? BINFMT_DIR, env));
+  checks.push(await checkPort(config.server.host, config.server.port));
+  checks.push(checkDisk(config.data_dir, options.minFreeBytes ?? MIN_FREE_BYTES, config.limits.uplink_max_bytes));
+  return checks;
+}
+
+/** "✓ name: detail", or "✗"/"!" and an indented "fix:" line. */
+export function formatCheck(check: Check): string {
+  const mark = check.ok ? '✓' : check.required ? '✗' : '!';
+  const line = `${mark} ${check.name}: ${check.detail}`;
+  return check.ok || !check.fix ? line : `${line}\n    fix: ${check.fix}`;
+}
+
+export function summarize(checks: Check[]): { exitCode: 0 | 1; line: string } {
+  const failed = checks.filter((c) => !c.ok && c.required).length;
+  const warned = checks.filter((c) => !c.ok && !c.required).length;
+  const warnings = warned ? ` (${warned} warning${warned > 1 ? 's' : ''})` : '';
+  if (failed) return { exitCode: 1, line: `em-sim doctor: ${failed} required check${failed > 1 ? 's' : ''} failed${warnings}; fix ${failed > 1 ? 'them' : 'it'} and run doctor again` };
+  return { exitCode: 0, line: `em-sim doctor: ready${warnings}` };
+}
+
+// ---- the checks ----
+
+async function checkEngine(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ check: Check; docker: Docker | null }> {
+  const name = 'Docker engine';
+  const where = describeEngine(env);
+  const viaEnv = Boolean(env.DOCKER_HOST?.trim());
+  let docker: Docker;
+  try {
+    docker = connectDocker(env);
+  } catch (err) {
+    return { docker: null, check: { name, ok: false, required: true, detail: (err as Error).message, fix: 'set DOCKER_HOST to unix:///path/to/docker.sock or tcp://HOST:PORT, or unset it' } };
+  }
+  const problem = await ping(docker, timeoutMs);
+  if (problem === null) {
+    let version = '';
+    try {
+      const v = await docker.version();
+      version = ` ${v.Version} (${v.Os}/${v.Arch})`;
+    } catch {
+      /* answered the ping: the version is only decoration */
+    }
+    return { docker, check: { name, ok: true, required: true, detail: `Docker${version} answers at ${where}` } };
+  }
+  const start = `start dockerd (\`setsid dockerd >/var/log/dockerd.log 2>&1 </dev/null &\`), or as root on Debian run \`bash ${ENSURE_DOCKER}\`, which installs docker.io and starts it`;
+  let fix: string;
+  if (problem === 'EACCES') fix = 'run as root, or join the docker group (`usermod -aG docker $USER`, then log in again)';
+  else if (viaEnv) fix = `start the engine that DOCKER_HOST names, or unset DOCKER_HOST to use ${DEFAULT_SOCKET}: ${start}`;
+  else fix = `${start}; or set DOCKER_HOST to an engine that runs`;
+  const why = problem === 'EACCES' ? 'permission denied' : problem === 'ENOENT' ? 'no socket there' : problem === 'TIMEOUT' ? `no answer within ${timeoutMs} ms` : problem;
+  return { docker: null, check: { name, ok: false, required: true, detail: `no Docker engine answers at ${where}: ${why}`, fix } };
+}
+
+/** null when the engine answers; else why not (an errno code, or TIMEOUT). */
+async function ping(docker: Docker, timeoutMs: number): Promise<string | null> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<string>((resolve) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      resolve('TIMEOUT');
+    }, timeoutMs);
+  });
+  // dockerode's ping takes { abortSignal } although its type definitions do not say so.
+  const answer = (docker.ping as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>)
+    .call(docker, { abortSignal: abort.signal })
+    .then(
+      () => null,
+      (err: NodeJS.ErrnoException) => err.code ?? err.message,
+    );
+  try {
+    return await Promise.race([answer, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function checkImages(config: SimConfig, docker: Docker | null, configSource: string | null): Promise<Check> {
+  const name = 'catalog images';
+  const entries = catalogEntries(config.images);
+  const command = `npx em-sim images${configSource ? ` --config ${configSource}` : ''}`;
+  if (!docker) {
+    return { name, ok: false, required: true, detail: 'not checked: no Docker engine', fix: `start the engine first, then run \`${command}\`` };
+  }
+  const tags = entries.flatMap((e) => catalogTags(e, config.images.registry));
+  let missing: string[];
+  try {
+    missing = await missingCatalogImages(docker, entries, config.images.registry);
+  } catch (err) {
+    return { name, ok: false, required: true, detail: `the engine did not list its images: ${(err as Error).message}`, fix: 'check the engine (`docker images`)' };
+  }
+  if (!missing.length) return { name, ok: true, required: true, detail: `all ${entries.length} images present (${tags.length} tags)` };
+  const shown = missing.length > 6 ? `${missing.slice(0, 6).join(', ')}, ...` : missing.join(', ');
+  return {
+    name,
+    ok: false,
+    required: true,
+    detail: `${missing.length} of ${tags.length} tags missing: ${shown}`,
+    fix: `run \`${command}\` (pulls them, or builds stand-ins offline where no registry answers)`,
+  };
+}
+
+function checkArm64(binfmtDir: string, env: NodeJS.ProcessEnv): Check {
+  const name = 'arm64 emulation';
+  const install = 'apt-get install qemu-user-static binfmt-support (optional: only arm64 images, like the onboard hardware runs, need it)';
+  const remote = env.DOCKER_HOST?.trim().startsWith('tcp://') ? ' (checked on this machine; a remote engine needs it on its own host)' : '';
+  let status: string;
+  try {
+    status = readFileSync(path.join(binfmtDir, 'qemu-aarch64'), 'utf8').split('\n')[0]!.trim();
+  } catch {
+    const mounted = existsSync(path.join(binfmtDir, 'register'));
+    return {
+      name,
+      ok: false,
+      required: false,
+      detail: `qemu-aarch64 is not registered with binfmt_misc${mounted ? '' : ` (${binfmtDir} is not mounted)`}: arm64 images cannot run${remote}`,
+      fix: install,
+    };
+  }
+  if (status === 'enabled') return { name, ok: true, required: false, detail: `qemu-aarch64 registered and enabled: arm64 images run${remote}` };
+  return {
+    name,
+    ok: false,
+    required: false,
+    detail: `qemu-aarch64 is registered but ${status || 'not enabled'}${remote}`,
+    fix: `echo 1 > ${path.join(binfmtDir, 'qemu-aarch64')} (as root), or reinstall: ${install}`,
+  };
+}
+
+async function checkPort(host: string, port: number): Promise<Check> {
+  const name = 'port';
+  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (port === 0) return { name, ok: true, required: false, detail: 'server.port is 0: a free port is picked at start' };
+  const problem = await new Promise<string | null>((resolve) => {
+    const server = net.createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(null)));
+  });
+  if (problem === null) return { name, ok: true, required: false, detail: `${address} is free` };
+  const other = 'pick another with `em-sim start --port N` or server.port in the configuration';
+  if (problem === 'EADDRINUSE') {
+    const sim = await emSimAt(host, port);
+    if (sim) return { name, ok: false, required: false, detail: `${address} is in use by em-sim ${sim} (already running)`, fix: `stop it before starting another, or ${other}` };
+    return { name, ok: false, required: false, detail: `${address} is in use by another program`, fix: `stop that program, or ${other}` };
+  }
+  if (problem === 'EACCES') return { name, ok: false, required: false, detail: `${address}: ports below 1024 need root`, fix: other };
+  if (problem === 'EADDRNOTAVAIL' || problem === 'ENOTFOUND') {
+    return { name, ok: false, required: false, detail: `${host} is not an address of this machine`, fix: 'set server.host (or --host) to 127.0.0.1, 0.0.0.0 or an address this machine has' };
+  }
+  return { name, ok: false, required: false, detail: `cannot listen on ${address}: ${problem}`, fix: other };
+}
+
+/** The version of the em-sim answering at host:port, or null. */
+async function emSimAt(host: string, port: number): Promise<string | null> {
+  const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  try {
+    const res = await fetch(`http://${target}:${port}/sim/health`, { signal: AbortSignal.timeout(1000) });
+    const body = (await res.json()) as { status?: string; version?: string };
+    return body.status === 'ok' && typeof body.version === 'string' ? body.version : null;
+  } catch {
+    return null;
+  }
+}
+
+function checkDisk(dataDir: string, minFree: number, uplinkMax: number): Check {
+  const name = 'disk space';
+  // The data directory is made at first start; until then, its filesystem is its parent's.
+  let dir = dataDir;
+  while (!existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  let free: number;
+  try {
+    const stats = statfsSync(dir);
+    free = stats.bavail * stats.bsize;
+  } catch (err) {
+    return { name, ok: false, required: false, detail: `cannot read the free space of ${dir}: ${(err as Error).message}` };
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    return {
+      name,
+      ok: false,
+      required: false,
+      detail: `${dir} is not writable${dir === dataDir ? '' : ` (the data directory ${dataDir} would be made there)`}`,
+      fix: 'run as a user who may write there, or set data_dir (or --data-dir) elsewhere',
+    };
+  }
+  const detail = `${gib(free)} free in the filesystem of ${dataDir}`;
+  if (free >= minFree) return { name, ok: true, required: false, detail };
+  return {
+    name,
+    ok: false,
+    required: false,
+    detail: `only ${detail}; uploads are staged there and may be up to ${gib(uplinkMax)} each`,
+    fix: `free some space (at least ${gib(minFree)} is comfortable), or set data_dir (or --data-dir) on a larger filesystem`,
+  };
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+}

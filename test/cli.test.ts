@@ -1,0 +1,262 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import tar from 'tar-stream';
+import { stringify } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectDocker } from '../src/adapters/docker/engine.ts';
+import { runDoctor } from '../src/cli/doctor.ts';
+import { buildConfig } from '../src/config/load.ts';
+import type { SimConfigInput } from '../src/config/schema.ts';
+import { form, PASSWORD, startSim, tempDir as newTempDir, uniqueName } from './helpers/sim.ts';
+
+const BIN = fileURLToPath(new URL('../bin/em-sim.js', import.meta.url));
+
+const made: string[] = [];
+const tempDir = (prefix?: string) => {
+  const dir = newTempDir(prefix);
+  made.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node bin/em-sim.js ARGS` with stdin not a terminal, as CI does. */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A configuration file in a fresh directory; data_dir is DIR/data. */
+function configFile(config: SimConfigInput & { users: { username: string; password: string }[] }): { file: string; dataDir: string } {
+  const dir = tempDir('em-sim-cli-');
+  const dataDir = path.join(dir, 'data');
+  const file = path.join(dir, 'sim-config.yaml');
+  writeFileSync(file, stringify({ server: { host: '127.0.0.1', port: 0 }, log: { level: 'silent' }, data_dir: dataDir, ...config }));
+  return { file, dataDir };
+}
+
+const expectOneLine = (run: Run) => {
+  expect(run.stderr.trimEnd().split('\n'), run.stderr).toHaveLength(1);
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+};
+
+describe('em-sim doctor', () => {
+  it('with the real engine: ✓ engine and images, exit 0; a missing catalog image is ✗ with the command that makes it, exit 1', async () => {
+    const ok = configFile({ users: [{ username: 'client1', password: PASSWORD }], images: { catalog: ['alpine:latest'] } });
+    const run = await cli(['doctor', '--config', ok.file]);
+    expect(run.stdout).toMatch(/^✓ Docker engine: Docker .* answers at /m);
+    expect(run.stdout).toMatch(/^✓ catalog images: all 1 images present/m);
+    expect(run.stdout).toMatch(/^✓ port: server\.port is 0/m);
+    expect(run.stdout).toMatch(/^[✓!] disk space: [\d.]+ GiB free/m);
+    expect(run.stdout).toMatch(/^[✓!] arm64 emulation: /m);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+
+    const missing = configFile({ users: [{ username: 'client1', password: PASSWORD }], images: { catalog: ['alpine:latest', 'emsimdoctor-absent:never'] } });
+    const bad = await cli(['doctor', '--config', missing.file]);
+    expect(bad.stdout).toMatch(/^✓ Docker engine/m);
+    expect(bad.stdout).toMatch(/^✗ catalog images: 2 of 4 tags missing: emsimdoctor-absent:never, fpga\.dphi\.space:5000\/emsimdoctor-absent:never$/m);
+    expect(bad.stdout).toContain(`fix: run \`npx em-sim images --config ${missing.file}\``);
+    expect(bad.code).toBe(1);
+  });
+
+  it('with DOCKER_HOST at a socket that does not exist: ✗ engine, how to start one, exit 1', async () => {
+    const { file } = configFile({ users: [{ username: 'client1', password: PASSWORD }] });
+    const run = await cli(['doctor', '--config', file], { DOCKER_HOST: 'unix:///nonexistent.sock' });
+    expect(run.stdout).toMatch(/^✗ Docker engine: no Docker engine answers at unix:\/\/\/nonexistent\.sock/m);
+    expect(run.stdout).toMatch(/fix: .*dockerd.*ensure-docker\.sh/);
+    expect(run.stdout).toMatch(/^✗ catalog images: not checked/m);
+    expect(run.stdout).toMatch(/required checks failed/);
+    expect(run.code).toBe(1);
+  });
+
+  it('a port in use is a warning naming it, not a failure', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const { file } = configFile({ users: [{ username: 'client1', password: PASSWORD }], images: { catalog: ['alpine:latest'] }, server: { host: '127.0.0.1', port } });
+      const run = await cli(['doctor', '--config', file]);
+      expect(run.stdout).toContain(`! port: 127.0.0.1:${port} is in use by another program`);
+      expect(run.stdout).toMatch(/fix: stop that program, or pick another with `em-sim start --port N`/);
+      expect(run.code).toBe(0);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('warns about little disk space and reads arm64 emulation from binfmt_misc', async () => {
+    const binfmt = tempDir('em-sim-binfmt-');
+    writeFileSync(path.join(binfmt, 'qemu-aarch64'), 'enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\n');
+    const config = buildConfig({ data_dir: path.join(tempDir(), 'not-yet'), server: { port: 0 } });
+    const checks = await runDoctor(config, { binfmtDir: binfmt, minFreeBytes: Number.MAX_SAFE_INTEGER });
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+    expect(byName['disk space']).toMatchObject({ ok: false, required: false, detail: expect.stringMatching(/^only [\d.]+ GiB free .* up to 2\.0 GiB each$/) });
+    expect(byName['arm64 emulation']).toMatchObject({ ok: true });
+
+    writeFileSync(path.join(binfmt, 'qemu-aarch64'), 'disabled\n');
+    const off = await runDoctor(config, { binfmtDir: binfmt });
+    expect(off.find((c) => c.name === 'arm64 emulation')).toMatchObject({ ok: false, required: false, detail: expect.stringContaining('disabled') });
+    const none = await runDoctor(config, { binfmtDir: tempDir('em-sim-binfmt-') });
+    expect(none.find((c) => c.name === 'arm64 emulation')).toMatchObject({ ok: false, required: false, fix: expect.stringContaining('apt-get install qemu-user-static binfmt-support') });
+  });
+});
+
+describe('em-sim token', () => {
+  it('prints a token the server accepts, made before the server ever started on the data directory', async () => {
+    const user = uniqueName('t');
+    const { file, dataDir } = configFile({ users: [{ username: user, password: PASSWORD }] });
+    const run = await cli(['token', '--config', file, '--refresh']);
+    expect(run.code, run.stderr).toBe(0);
+    const [access, refresh, ...rest] = run.stdout.trimEnd().split('\n');
+    expect(rest).toEqual([]);
+
+    await using sim = await startSim({ dataDir, users: [user] });
+    const list = await fetch(`${sim.url}/em/files/list`, { headers: { Authorization: `Bearer ${access}` } });
+    expect(list.status).toBe(200);
+    expect(await list.json()).toEqual({ message: 'Successfully listed files', data: [] });
+    const renewed = await fetch(`${sim.url}/auth/refresh`, { method: 'POST', body: new URLSearchParams({ refresh: refresh! }) });
+    expect(renewed.status).toBe(200);
+  });
+
+  it('signs with the secret of a running server, for the first configured user by default', async () => {
+    const user = uniqueName('t');
+    const { file, dataDir } = configFile({ users: [{ username: user, password: PASSWORD }, { username: 'client1', password: PASSWORD }] });
+    await using sim = await startSim({ dataDir, users: [user] });
+    await sim.fetch('/em/files/uplink', { user, method: 'POST', body: form({ 'hello.txt': 'hi' }) });
+    const run = await cli(['token', '--config', file]);
+    expect(run.code, run.stderr).toBe(0);
+    const res = await fetch(`${sim.url}/em/files/list`, { headers: { Authorization: `Bearer ${run.stdout.trim()}` } });
+    expect(res.status).toBe(200);
+    // The token is the first user's: it sees that user's file.
+    expect(((await res.json()) as { data: { name: string }[] }).data.map((f) => f.name)).toEqual(['hello.txt']);
+  });
+
+  it('refuses an unknown user in one line', async () => {
+    const { file } = configFile({ users: [{ username: 'client1', password: PASSWORD }] });
+    const run = await cli(['token', 'nobody', '--config', file]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('em-sim: unknown user "nobody": the configured users are client1 ("users" in sim-config.yaml)\n');
+  });
+});
+
+describe('em-sim reset', () => {
+  let docker: Docker;
+  const keep: string[] = [];
+  afterAll(async () => {
+    for (const tag of keep) await docker?.getImage(tag).remove({ force: true }).catch(() => {});
+  });
+
+  /** A tiny image made offline: an empty filesystem, enough to create (not start) a container. */
+  async function importEmptyImage(repo: string): Promise<void> {
+    const pack = tar.pack();
+    pack.entry({ name: 'marker', mode: 0o644 }, 'x');
+    pack.finalize();
+    const stream = (await docker.importImage(pack as unknown as NodeJS.ReadableStream, { repo, tag: 'latest' } as never)) as unknown as NodeJS.ReadableStream;
+    await new Promise((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve(undefined))));
+  }
+
+  it('--yes removes the containers, network and images it made, the database and the volumes; keeps the rest', async () => {
+    docker = connectDocker();
+    const user = uniqueName('r');
+    const { file, dataDir } = configFile({ users: [{ username: user, password: PASSWORD }] });
+    let instanceId: string;
+    {
+      await using sim = await startSim({ dataDir, users: [user] });
+      instanceId = sim.running.sim.instanceId;
+      const up = await sim.fetch('/em/files/uplink', { user, method: 'POST', body: form({ 'a.txt': 'A' }, { pod_name: 'other' }) });
+      expect(up.status).toBe(200);
+    }
+    expect(readdirSync(path.join(dataDir, 'volumes', user))).toEqual(['other']);
+
+    // What a run of the simulator leaves on the engine: a container labelled with the instance,
+    // the user's network, a user image; plus a tag outside the user's prefix on the same image.
+    const userImage = `${user}-thing:latest`;
+    const shared = `emsimtest-keep-${user}:latest`;
+    await importEmptyImage(`${user}-thing`);
+    await docker.getImage(userImage).tag({ repo: `emsimtest-keep-${user}`, tag: 'latest' });
+    keep.push(shared, userImage);
+    const container = await docker.createContainer({ Image: userImage, Cmd: ['/nothing'], name: `${user}-pod`, Labels: { 'em-sim.managed': 'true', 'em-sim.instance': instanceId } });
+    await docker.createNetwork({ Name: `em-sim-${user}`, Labels: { 'em-sim.managed': 'true' } });
+
+    const run = await cli(['reset', '--yes', '--config', file]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`✓ removed container ${user}-pod`);
+    expect(run.stdout).toContain(`✓ removed network em-sim-${user}`);
+    expect(run.stdout).toContain(`✓ removed image ${userImage}`);
+
+    expect(existsSync(path.join(dataDir, 'em-sim.db'))).toBe(false);
+    expect(existsSync(path.join(dataDir, 'volumes'))).toBe(false);
+    expect(readdirSync(dataDir).sort()).toEqual(['instance-id', 'secret.key']);
+    await expect(container.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.getNetwork(`em-sim-${user}`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.getImage(userImage).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect((await docker.getImage(shared).inspect()).RepoTags).toEqual([shared]);
+
+    // The simulator starts afresh on the directory: empty volumes, same secret.
+    await using again = await startSim({ dataDir, users: [user] });
+    const list = await again.fetch('/em/files/list?pod_name=other', { user });
+    expect(await list.json()).toEqual({ message: 'Successfully listed files', data: [] });
+  });
+
+  it('refuses without a terminal and without --yes, removing nothing', async () => {
+    const { file, dataDir } = configFile({ users: [{ username: 'client1', password: PASSWORD }] });
+    mkdirSync(path.join(dataDir, 'volumes', 'client1', 'default'), { recursive: true });
+    writeFileSync(path.join(dataDir, 'em-sim.db'), '');
+    const run = await cli(['reset', '--config', file]);
+    expect(run.code).toBe(1);
+    expectOneLine(run);
+    expect(run.stderr).toMatch(/^em-sim: reset .* cannot ask without a terminal: pass --yes to confirm\n$/);
+    expect(existsSync(path.join(dataDir, 'em-sim.db'))).toBe(true);
+    expect(existsSync(path.join(dataDir, 'volumes', 'client1', 'default'))).toBe(true);
+  });
+
+  it('refuses while a simulator answers at the configured address', async () => {
+    const dir = tempDir();
+    await using sim = await startSim({ dataDir: dir });
+    const { file } = configFile({ users: [{ username: 'client1', password: PASSWORD }], server: { host: '127.0.0.1', port: sim.running.port }, data_dir: dir });
+    const run = await cli(['reset', '--yes', '--config', file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`em-sim: an em-sim answers at ${sim.url} (the configured address): stop it before reset, which removes the database it has open\n`);
+    expect(existsSync(path.join(dir, 'em-sim.db'))).toBe(true);
+  });
+});
+
+describe('em-sim usage', () => {
+  it.each(['start', 'images', 'doctor', 'token', 'reset'])('%s --help prints usage and exits 0', async (name) => {
+    const run = await cli([name, '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^Usage: em-sim ${name} \\[options\\]`));
+    expect(run.stderr).toBe('');
+  });
+
+  it('an unknown option is one line naming it and the command\'s --help, exit 1, no stack trace', async () => {
+    const run = await cli(['reset', '--yse']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expectOneLine(run);
+    expect(run.stderr).toBe("em-sim reset: unknown option '--yse' (Did you mean --yes?); see `em-sim reset --help`\n");
+
+    const unknownCommand = await cli(['frobnicate']);
+    expect(unknownCommand.code).toBe(1);
+    expectOneLine(unknownCommand);
+  });
+});
