@@ -22,6 +22,11 @@ export class Logger {
     this.log('error', msg, fields);
   }
 
+  /** Whether a line at this level would be written: lets hot paths skip building fields. */
+  enabled(level: LogLevel): boolean {
+    return ORDER[level] >= ORDER[this.level];
+  }
+
   private log(level: LogLevel, msg: string, fields: Record<string, unknown>): void {
     if (ORDER[level] < ORDER[this.level]) return;
     this.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
