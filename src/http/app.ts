@@ -8,16 +8,19 @@ import type { Logger } from '../logger.ts';
 import type { AppEnv } from './env.ts';
 import { STATUS_OF } from './error-table.ts';
 import { bearerAuth } from './middleware/bearer-auth.ts';
-import { authRoutes } from './routes/auth.ts';
+import { registerAuthRoutes } from './routes/auth.ts';
+import { registerDocsRoutes } from './routes/docs.ts';
 import { registerFileRoutes } from './routes/files.ts';
 import { registerImageRoutes, registerPodRoutes, type PodRouteDeps } from './routes/pods.ts';
 import { requireEngine } from './middleware/require-engine.ts';
 import { RouteTable } from './route-table.ts';
-import { registerClockRoutes, simPublicRoutes, type ClockRouteDeps } from './routes/sim.ts';
+import { registerClockRoutes, registerHealthRoute, type ClockRouteDeps } from './routes/sim.ts';
 import { registerNodeRoutes, type NodeRouteDeps } from './routes/nodes.ts';
 import { registerPvcRoutes, type PvcRouteDeps } from './routes/pvc.ts';
 import { busyWindows } from './middleware/busy-windows.ts';
 import { oneRequestPerUser } from './middleware/user-lock.ts';
+import { RequestLog, requestLog } from './middleware/request-log.ts';
+import { registerSimExtraRoutes } from './routes/sim-extras.ts';
 import type { WindowConfig } from '../config/schema.ts';
 
 export interface HttpDeps extends PodRouteDeps, ClockRouteDeps, NodeRouteDeps, PvcRouteDeps {
@@ -34,6 +37,8 @@ export interface HttpDeps extends PodRouteDeps, ClockRouteDeps, NodeRouteDeps, P
   busyWindows: WindowConfig[];
   /** limits.one_request_per_user: a user's second concurrent /em/* request answers 423. */
   oneRequestPerUser: boolean;
+  /** Where /sim/requests reads each user's recent requests; one is made when not given. */
+  requests?: RequestLog;
 }
 
 // Parameters of every endpoint but uplink are small; a megabyte is generous.
@@ -67,12 +72,17 @@ export function createHttpApp(deps: HttpDeps): { app: Hono<AppEnv>; routes: Rout
     },
   });
 
-  app.route('/sim', simPublicRoutes({ version: deps.version }));
+  // First, so that every request is logged, refused ones included.
+  const requests = deps.requests ?? new RequestLog();
+  app.use('*', requestLog(deps.logger, requests));
+
   app.use('/auth/*', limitForms);
-  app.route('/', authRoutes(deps.tokens));
 
   // The clock endpoint takes the same tokens as /em/*, but no busy window or lock applies.
   app.use('/sim/clock', bearerAuth(deps.tokens), limitForms);
+  // The other simulator-only views: same tokens, no busy window or lock either.
+  for (const path of ['/sim/pods', '/sim/pods/logs', '/sim/requests']) app.use(path, bearerAuth(deps.tokens));
+  app.use('/sim/pods/logs', requireEngine(deps.engine));
 
   // Authentication first: an unauthenticated request gets the 401 the clients retry on, and
   // the per-user lock needs to know the user.
@@ -81,7 +91,11 @@ export function createHttpApp(deps: HttpDeps): { app: Hono<AppEnv>; routes: Rout
   if (deps.oneRequestPerUser) app.use('/em/*', oneRequestPerUser());
   app.use('/em/*', async (c, next) => (c.req.path === '/em/files/uplink' ? next() : limitForms(c, next)));
   const routes = new RouteTable(app, { strict: deps.strict });
+  registerHealthRoute(routes, { version: deps.version });
+  registerDocsRoutes(routes, { version: deps.version });
+  registerAuthRoutes(routes, deps.tokens);
   registerClockRoutes(routes, deps);
+  registerSimExtraRoutes(routes, { pods: deps.pods, requests });
   registerFileRoutes(routes, deps);
   registerNodeRoutes(routes, deps);
   registerPvcRoutes(routes, deps);

@@ -22,11 +22,23 @@ export interface RouteSpec<S extends z.ZodObject = z.ZodObject> {
   /** Parameters, from the query string and any of the three body encodings. */
   params?: S;
   /** Set when the handler reads the body itself (uplink): params are then documented only. */
-  rawBody?: { contentType: string; schema: z.ZodObject };
+  rawBody?: {
+    contentType: string;
+    schema: z.ZodObject;
+    /** The multipart field that carries the files, repeatable; documented as binary. Default "files". */
+    fileField?: string;
+  };
+  /**
+   * The handler reads its parameters itself (readParams) and answers their errors with bodies of
+   * its own, as SimpleJWT's views do: `params` is then documented only, not validated.
+   */
+  handlerReadsParams?: boolean;
   /** The success response: its description and an example body. */
   success: { status?: number; description: string; example?: unknown; contentType?: string };
   /** Every error code the endpoint can answer with, besides the auth 401 and busy 423. */
   errors: ErrorCode[];
+  /** Answers whose bodies are not {"error", "message"} (SimpleJWT's 400 and 401 on /auth/), for the document. */
+  otherResponses?: { status: number; description: string; example: unknown }[];
   /** An endpoint that only later client generations call; strict mode refuses it. */
   laterGeneration?: boolean;
 }
@@ -53,7 +65,7 @@ export class RouteTable {
           throw new SimError('STRICT_MODE', `Strict mode: the specification gives ${spec.path} as ${specMethod}, not ${c.req.method} (rule: spec methods only)`);
         }
       }
-      const params = spec.params && !spec.rawBody ? parseParams(spec.params, await readParams(c)) : ({} as z.infer<S>);
+      const params = spec.params && !spec.rawBody && !spec.handlerReadsParams ? parseParams(spec.params, await readParams(c)) : ({} as z.infer<S>);
       return handler(c, params);
     });
   }

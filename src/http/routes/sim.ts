@@ -1,16 +1,23 @@
-import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ControllableClock } from '../../domain/clock.ts';
 import { SimError } from '../../domain/errors.ts';
-import type { AppEnv } from '../env.ts';
 import { text } from '../params.ts';
 import type { RouteTable } from '../route-table.ts';
 
 /** Simulator-only endpoints, outside /em/ so nobody mistakes them for the EM's API. */
-export function simPublicRoutes(info: { version: string }): Hono<AppEnv> {
-  const router = new Hono<AppEnv>();
-  router.get('/health', (c) => c.json({ status: 'ok', version: info.version }, 200));
-  return router;
+export function registerHealthRoute(routes: RouteTable, info: { version: string }): void {
+  routes.add(
+    {
+      methods: ['GET'],
+      path: '/sim/health',
+      tag: 'sim',
+      auth: false,
+      summary: 'Whether the simulator is up, and its version (simulator only; never locked)',
+      success: { description: 'Up', example: { status: 'ok', version: info.version } },
+      errors: [],
+    },
+    (c) => c.json({ status: 'ok', version: info.version }, 200),
+  );
 }
 
 export interface ClockRouteDeps {

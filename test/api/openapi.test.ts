@@ -1,0 +1,126 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/domain/errors.ts';
+import { STATUS_OF } from '../../src/http/error-table.ts';
+import { toOpenApiPath } from '../../src/http/openapi.ts';
+import { startSim, type TestSim } from '../helpers/sim.ts';
+
+type Operation = {
+  parameters?: { name: string; in: string }[];
+  requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> };
+  responses: Record<string, { content?: { 'application/json'?: { examples?: Record<string, unknown> } } }>;
+  security?: unknown[];
+};
+type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
+
+describe('the OpenAPI document', () => {
+  let sim: TestSim;
+  let text: string;
+  let doc: Document;
+
+  beforeAll(async () => {
+    sim = await startSim();
+    const res = await fetch(`${sim.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    text = await res.text();
+    doc = JSON.parse(text) as Document;
+  });
+  afterAll(() => sim?.close());
+
+  it('is a valid OpenAPI 3.1 document, served without authentication', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(JSON.parse(text) as object);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('describes every route the server serves, with each of its methods', () => {
+    // Hono lists middleware as method "ALL"; everything else is a handler a client can reach.
+    const served = sim.running.sim.app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${toOpenApiPath(r.path)}`);
+    expect(served.length).toBeGreaterThan(20);
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(new Set(documented)).toEqual(new Set(served));
+  });
+
+  it('has every endpoint of the specification, with the spec\'s method first', () => {
+    const spec: [string, string][] = [
+      ['post', '/auth/'],
+      ['post', '/auth/refresh'],
+      ['post', '/em/files/uplink'],
+      ['get', '/em/files/list'],
+      ['get', '/em/files/downlink'],
+      ['post', '/em/files/delete'],
+      ['post', '/em/pod/image/build'],
+      ['post', '/em/pod/image/load'],
+      ['get', '/em/pod/image/list'],
+      ['post', '/em/pod/namespace/create'],
+      ['post', '/em/pod/run'],
+      ['get', '/em/pod/status'],
+    ];
+    for (const [method, path] of spec) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+  });
+
+  it('documents the parameters of each endpoint, in the query for GET and in all three body encodings for POST', () => {
+    const run = doc.paths['/em/pod/run']!.post!;
+    const encodings = Object.keys(run.requestBody!.content);
+    expect(encodings.sort()).toEqual(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']);
+    const runFields = Object.keys(run.requestBody!.content['application/json']!.schema.properties!);
+    for (const name of ['image', 'max_duration', 'node', 'scheduled_time', 'command', 'args', 'envs', 'pod_name', 'pvc_name', 'ports', 'namespace']) {
+      expect(runFields).toContain(name);
+    }
+    const downlink = doc.paths['/em/files/downlink']!.get!;
+    expect(downlink.parameters!.map((p) => `${p.in}:${p.name}`)).toEqual(expect.arrayContaining(['query:filepath', 'query:pod_name']));
+    const uplink = doc.paths['/em/files/uplink']!.post!;
+    expect(Object.keys(uplink.requestBody!.content)).toEqual(['multipart/form-data']);
+    expect(Object.keys(uplink.requestBody!.content['multipart/form-data']!.schema.properties!)).toEqual(
+      expect.arrayContaining(['files', 'dest_path', 'pod_name']),
+    );
+  });
+
+  it('gives each error code under its status, and 401 and 423 on every /em/* operation', () => {
+    const mentioned = new Set<string>();
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          for (const code of Object.keys(response.content?.['application/json']?.examples ?? {})) {
+            if (!(code in ErrorCode)) continue;
+            mentioned.add(code);
+            expect(String(STATUS_OF[code as ErrorCode]), `${method} ${path} lists ${code} under ${status}`).toBe(status);
+          }
+        }
+        if (path.startsWith('/em/')) {
+          expect(op.responses['401'], `${method} ${path} 401`).toBeDefined();
+          expect(op.responses['423'], `${method} ${path} 423`).toBeDefined();
+          expect(op.security).toEqual([{ bearerAuth: [] }]);
+        }
+      }
+    }
+    for (const code of ['NO_FILES', 'MAX_UPLINK_SIZE_EXCEEDED', 'ILLEGAL_PATH', 'FILE_NOT_FOUND', 'DELETE_FAILED', 'BUILD_FAILED', 'IMAGE_LOAD_FAILED', 'INVALID_POD_NAME', 'INVALID_NODE', 'INVALID_SCHEDULED_TIME', 'CG2_BUSY', 'DOCKER_UNAVAILABLE', 'STRICT_MODE']) {
+      expect(mentioned, code).toContain(code);
+    }
+  });
+
+  it('writes the list example\'s 64-bit hash with every digit', () => {
+    expect(text).toContain('"hash":5686952638663605203');
+  });
+
+  it('serves an interactive page that loads the document, and its assets, but no other file', async () => {
+    const page = await fetch(`${sim.url}/docs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("url: '/openapi.json'");
+    for (const asset of ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js']) {
+      expect(html).toContain(`/docs/${asset}`);
+      const res = await fetch(`${sim.url}/docs/${asset}`);
+      expect(res.status, asset).toBe(200);
+      expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    }
+    for (const name of ['package.json', 'index.js', '..%2Fpackage.json', '%2e%2e%2f%2e%2e%2fpackage.json']) {
+      const res = await fetch(`${sim.url}/docs/${name}`);
+      expect(res.status, name).toBe(404);
+      expect(((await res.json()) as { error: string }).error).toBe('NOT_FOUND');
+    }
+  });
+});
