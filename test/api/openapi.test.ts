@@ -30,7 +30,7 @@ describe('the OpenAPI document', () => {
 
   it('is a valid OpenAPI 3.1 document, served without authentication', async () => {
     const validator = new Validator();
-    const result = await validator.validate(JSON.parse(text) as object);
+    const result = await validator.validate(JSON.parse(text) as Parameters<Validator['validate']>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');
