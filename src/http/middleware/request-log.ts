@@ -62,9 +62,7 @@ export class RequestLog {
  * response (app.request() in tests), they are read from the Response Hono produced.
  */
 export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHandler<AppEnv> {
-  const V = process.env.RLV ?? '';
   return async (c, next) => {
-    if (V === 'noop') return next();
     const started = performance.now();
     const time = new Date().toISOString();
     const url = c.req.url;
@@ -111,8 +109,6 @@ export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHand
       return;
     }
 
-    if (V === 'nowrap') { out.once('finish', () => finish(out.statusCode, 0, false)); return next(); }
-    if (V === 'nolisten') { return next(); }
     let bytesOut = 0;
     const count = (chunk: unknown, encoding: unknown) => {
       if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
@@ -120,7 +116,7 @@ export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHand
     };
     const write = out.write;
     const end = out.end;
-    if (V !== 'wrapend') out.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+    out.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
       count(chunk, rest[0]);
       return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
     } as ServerResponse['write'];

@@ -1,8 +1,8 @@
 import { createReadStream, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { stringify } from 'lossless-json';
-import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import { SimError } from '../../domain/errors.ts';
 import { buildOpenApi } from '../openapi.ts';
 import type { RouteTable } from '../route-table.ts';
@@ -14,6 +14,9 @@ const ASSETS: Record<string, string> = {
   'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
   'favicon-32x32.png': 'image/png',
 };
+
+// The package's main module loads the whole UI bundle into Node; only the folder is needed.
+const ASSET_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
 const PAGE = `<!DOCTYPE html>
 <html lang="en">
@@ -90,7 +93,7 @@ export function registerDocsRoutes(routes: RouteTable, info: { version: string }
       const name = c.req.param('file') ?? '';
       const type = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
       if (!type) throw new SimError('NOT_FOUND', `No asset ${JSON.stringify(name)}; the API page is at /docs`);
-      const path = join(getAbsoluteFSPath(), name);
+      const path = join(ASSET_DIR, name);
       const body = Readable.toWeb(createReadStream(path)) as ReadableStream;
       return c.body(body, 200, {
         'Content-Type': type,
