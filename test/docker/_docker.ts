@@ -78,6 +78,9 @@ export async function cleanupDocker(docker: Docker, instanceId: string, users: s
   for (const user of users) {
     await docker.getNetwork(`em-sim-${user}`).remove().catch(() => {});
     const images = await docker.listImages({ filters: { reference: [`${user}-*`] } });
-    for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+    // Untag by name, never remove by id: a loaded image may be a catalog image under the user's
+    // name, and removing its id would take the catalog's tags with it.
+    const tags = images.flatMap((image) => image.RepoTags ?? []).filter((tag) => tag.startsWith(`${user}-`));
+    for (const tag of tags) await docker.getImage(tag).remove().catch(() => {});
   }
 }

@@ -235,6 +235,7 @@ async function receiveUplink(c: Context<AppEnv>, deps: FileRouteDeps) {
   }
 
   const receiving: Promise<void>[] = [];
+  const body = bodyOf(incoming, deps.uplinkMaxBytes, tooLarge);
   try {
     // preservePath: the session takes the base name itself and names the client's own
     // file name in its errors; busboy would turn ".." into "".
@@ -253,11 +254,13 @@ async function receiveUplink(c: Context<AppEnv>, deps: FileRouteDeps) {
         return;
       }
       const done = session.receive(info.filename ?? '', stream);
-      // Keep reading the body even if this file is refused, so busboy can finish; report later.
-      done.catch(() => stream.resume());
+      // A refused file name leaves its stream unread: drain it so that busboy goes on, and
+      // report at the end. A failed write (a full disk) has destroyed the stream, which would
+      // stall busboy: end the whole request at once instead.
+      done.catch((err) => (err instanceof SimError ? stream.resume() : body.destroy(err as Error)));
       receiving.push(done);
     });
-    await pipeline(bodyOf(incoming, deps.uplinkMaxBytes, tooLarge), parser);
+    await pipeline(body, parser);
     const results = await Promise.allSettled(receiving);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
