@@ -15,7 +15,8 @@ export default defineConfig({
       {
         test: {
           name: 'docker',
-          include: ['test/docker/**/*.test.ts'],
+          // The Python suite drives a simulator that runs real pods, so it runs with the Docker tests.
+          include: ['test/docker/**/*.test.ts', 'test/python/**/*.test.ts'],
           testTimeout: 240_000,
           hookTimeout: 240_000,
           pool: 'forks',

@@ -13,4 +13,6 @@ npx tsc --noEmit
 # The Docker tests need an engine and the onboard catalog's images (pulled, else built offline).
 bash scripts/ensure-docker.sh || fail "no Docker engine for the Docker tests (see the line above)"
 node bin/em-sim.js images || fail "the catalog images the Docker tests use could not be made ready (see above)"
+# The Python compatibility suite needs Debian's python3 with requests.
+bash scripts/ensure-python.sh || fail "no python3 with requests for the Python suite (see the line above)"
 npx vitest run "$@"

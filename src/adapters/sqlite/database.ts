@@ -53,7 +53,23 @@ export function openDatabase(file: string): Db {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   migrate(db);
+  cacheStatements(db);
   return db;
+}
+
+/**
+ * Compiles each SQL text once. Every call site passes constant SQL, and compiling a statement
+ * costs more than running the small queries on the request path (a listing, a status).
+ * Statements are only ever run to completion (no iterate()), so sharing one is safe.
+ */
+function cacheStatements(db: Db): void {
+  const compile = db.prepare.bind(db);
+  const compiled = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let statement = compiled.get(sql);
+    if (!statement) compiled.set(sql, (statement = compile(sql)));
+    return statement;
+  }) as Db['prepare'];
 }
 
 function migrate(db: Db): void {
