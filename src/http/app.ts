@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { SimError } from '../domain/errors.ts';
 import type { FileService } from '../domain/files.ts';
@@ -65,12 +65,16 @@ export function createHttpApp(deps: HttpDeps): { app: Hono<AppEnv>; routes: Rout
     c.json({ error: 'NOT_FOUND', message: `No endpoint ${c.req.method} ${c.req.path}; the README lists every endpoint` }, 404),
   );
 
-  const limitForms = bodyLimit({
+  const limitBody = bodyLimit({
     maxSize: FORM_LIMIT,
     onError: () => {
       throw new SimError('INVALID_PARAMETER', `Request body is larger than ${FORM_LIMIT} bytes; only /em/files/uplink takes large bodies`);
     },
   });
+  // A GET's body is read, and limited, by readParams: asking a GET for its body here would make
+  // the Node adapter build a whole fetch Request on every status poll and listing.
+  const limitForms: MiddlewareHandler<AppEnv> = (c, next) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next);
 
   // First, so that every request is logged, refused ones included.
   const requests = deps.requests ?? new RequestLog();

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/domain/errors.ts';
-import { form, startSim, uniqueName, type TestSim } from '../helpers/sim.ts';
+import { form, startSim, tempDir, uniqueName, type TestSim } from '../helpers/sim.ts';
 import { expectedHash, multipartBytes, rawRequest, tree } from './_support.ts';
 
 // A moment whose minute is known, so `time` can be checked to the digit.
@@ -195,26 +196,37 @@ describe('file API over HTTP', () => {
       expect(raw).toContain(`"hash":${expectedHash(positive)}}`);
     });
 
-    it('hashes an unchanged file once, and again once it changes', async () => {
-      const p = pod();
-      await uplink(form({ 'cached.txt': 'original' }, { pod_name: p }));
-      const hashOf = async () => {
-        const raw = await (await sim.fetch(`/em/files/list?pod_name=${p}`)).text();
+    it('hashes an unchanged file once, keeps the hash in SQLite across a restart, and hashes again once it changes', async () => {
+      const dataDir = tempDir();
+      const hashOf = async (s: TestSim) => {
+        const raw = await (await s.fetch('/em/files/list')).text();
         return raw.match(/"name":"cached\.txt"[^}]*"hash":(-?\d+)/)?.[1];
       };
-      expect(await hashOf()).toBe(String(expectedHash('original')));
-      // Plant a wrong hash in the cache: a listing that re-read the file would not report it.
-      const db = sim.running.sim.db;
-      const planted = db
-        .prepare('UPDATE file_hashes SET hash = ? WHERE volume = ? AND rel_path = ?')
-        .run('42', `client1/${p}`, 'cached.txt');
+      {
+        await using first = await startSim({ dataDir });
+        const up = await first.fetch('/em/files/uplink', { method: 'POST', body: form({ 'cached.txt': 'original' }) });
+        expect(up.status).toBe(200);
+        expect(await hashOf(first)).toBe(String(expectedHash('original')));
+      }
+      // Plant a wrong hash in the stopped simulator's cache: a listing that re-read the file
+      // would not report it.
+      const db = new Database(path.join(dataDir, 'em-sim.db'));
+      const planted = db.prepare('UPDATE file_hashes SET hash = ? WHERE volume = ? AND rel_path = ?').run('42', 'client1/default', 'cached.txt');
+      db.close();
       expect(planted.changes).toBe(1);
-      expect(await hashOf()).toBe('42');
-      // Same size, new content and mtime: the cache entry no longer matches and the file is read.
-      const file = path.join(sim.volumeDir('client1', p), 'cached.txt');
-      writeFileSync(file, 'ORIGINAL');
-      utimesSync(file, WHEN, WHEN);
-      expect(await hashOf()).toBe(String(expectedHash('ORIGINAL')));
+      try {
+        await using second = await startSim({ dataDir });
+        expect(await hashOf(second)).toBe('42');
+        expect(await hashOf(second)).toBe('42');
+        // Same size, new content and mtime: the cache entry no longer matches and the file is read.
+        const file = path.join(second.volumeDir('client1'), 'cached.txt');
+        writeFileSync(file, 'ORIGINAL');
+        utimesSync(file, WHEN, WHEN);
+        expect(await hashOf(second)).toBe(String(expectedHash('ORIGINAL')));
+        expect(await hashOf(second)).toBe(String(expectedHash('ORIGINAL')));
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     });
 
     it('lists an unknown pod volume as empty, and a new volume as empty', async () => {

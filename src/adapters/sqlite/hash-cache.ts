@@ -11,15 +11,33 @@ export interface HashRow extends CachedHash {
   relPath: string;
 }
 
-/** Content hashes of volume files, keyed by volume and path, valid while size, mtime and inode match. */
+// Volumes whose hashes stay in memory too, so that a listing reads none of them from SQLite.
+const VOLUMES_IN_MEMORY = 256;
+
+/**
+ * Content hashes of volume files, keyed by volume and path, valid while size, mtime and inode
+ * match. SQLite keeps them across restarts; the most recently listed volumes are also kept in
+ * memory, written through, so that listing an unchanged volume touches neither files nor SQLite.
+ */
 export class HashCache {
+  private readonly memory = new Map<string, Map<string, CachedHash>>();
+
   constructor(private readonly db: Db) {}
 
   load(volume: string): Map<string, CachedHash> {
-    const rows = this.db
-      .prepare('SELECT rel_path AS relPath, size, mtime_ns AS mtimeNs, ino, hash FROM file_hashes WHERE volume = ?')
-      .all(volume) as HashRow[];
-    return new Map(rows.map((r) => [r.relPath, r]));
+    let hashes = this.memory.get(volume);
+    if (hashes) {
+      // Most recently used last: the first key is the one to evict.
+      this.memory.delete(volume);
+    } else {
+      const rows = this.db
+        .prepare('SELECT rel_path AS relPath, size, mtime_ns AS mtimeNs, ino, hash FROM file_hashes WHERE volume = ?')
+        .all(volume) as HashRow[];
+      hashes = new Map(rows.map(({ relPath, ...hash }) => [relPath, hash]));
+      if (this.memory.size >= VOLUMES_IN_MEMORY) this.memory.delete(this.memory.keys().next().value!);
+    }
+    this.memory.set(volume, hashes);
+    return hashes;
   }
 
   /** Stores new hashes and forgets paths that are gone, in one transaction. */
@@ -35,9 +53,14 @@ export class HashCache {
       for (const row of fresh) put.run(volume, row.relPath, row.size, row.mtimeNs, row.ino, row.hash);
       for (const relPath of gone) drop.run(volume, relPath);
     })();
+    const hashes = this.memory.get(volume);
+    if (!hashes) return;
+    for (const { relPath, ...hash } of fresh) hashes.set(relPath, hash);
+    for (const relPath of gone) hashes.delete(relPath);
   }
 
   forgetVolume(volume: string): void {
     this.db.prepare('DELETE FROM file_hashes WHERE volume = ?').run(volume);
+    this.memory.delete(volume);
   }
 }
