@@ -93,6 +93,10 @@ export class PodService {
   async run(username: string, pod: string, spec: PodSpec, dueAt: number): Promise<void> {
     await this.exclusive(username, pod, async () => {
       await this.discard(username, pod);
+      // The volume exists from the moment a run is accepted, as a new pod_name's volume does on
+      // the EM: files can be uplinked into it before a scheduled run starts, and the moment the
+      // run fires only has the container to start.
+      this.volumes.ensure(this.volumes.ref(username, spec.volume));
       const generation = this.repo.replace({
         username,
         name: pod,
