@@ -126,6 +126,12 @@ class GuideExamples(unittest.TestCase):
         self.assertIsInstance(body["message"], str)
         self.assertTrue(body["message"])
 
+    def assertCompletes(self, pod_name=""):
+        """Waits until the pod has terminated and checks it exited 0, as Completed."""
+        done = wait_terminated(pod_name)
+        self.assertEqual((done["exitCode"], done["reason"]), (0, "Completed"), done)
+        return done
+
     def assertRunAccepted(self, body):
         self.assertStatus(200, body)
         self.assertEqual(body, OK_RUN)
@@ -174,16 +180,14 @@ class GuideExamples(unittest.TestCase):
 
         # Run on the default FPGA node: the image's ENTRYPOINT writes downlink.txt.
         self.assertRunAccepted(em.run("echo-test", max_duration=1))
-        done = wait_terminated()
-        self.assertEqual((done["exitCode"], done["reason"]), (0, "Completed"), done)
+        self.assertCompletes()
         self.assertDownlinked("downlink.txt", b"Is this the final frontier?\narguments: 0\n")
 
         # Run on GPU with a command: it replaces the ENTRYPOINT (the script does not run again,
         # so the deleted downlink.txt stays deleted) and runs through a shell (the redirection).
         self.assertEqual(em.delete("downlink.txt"), OK_DELETE)
         self.assertRunAccepted(em.run("echo-test", node="GPU", max_duration=1, command="echo 123 > /data/gpu-downlink.txt"))
-        done = wait_terminated()
-        self.assertEqual((done["exitCode"], done["reason"]), (0, "Completed"), done)
+        self.assertCompletes()
         self.assertDownlinked("gpu-downlink.txt", b"123\n")
         self.assertEqual(em.downlink("downlink.txt")["error"], "FILE_NOT_FOUND")
 
@@ -200,8 +204,7 @@ class GuideExamples(unittest.TestCase):
             # Not due yet: waiting, with a message saying when.
             self.assertIn("waiting", state["data"]["state"], state)
             self.assertTrue(state["data"]["state"]["waiting"]["message"], state)
-        done = wait_terminated()
-        self.assertEqual((done["exitCode"], done["reason"]), (0, "Completed"), done)
+        done = self.assertCompletes()
         # It did not start before its time (the status has whole seconds).
         self.assertGreaterEqual(parse_utc(done["startedAt"]), scheduled.replace(microsecond=0))
         result = em.downlink("time.txt")
@@ -222,8 +225,7 @@ class GuideExamples(unittest.TestCase):
         self.assertRunAccepted(
             em.run("python:3.11-alpine", pod_name="pod-a", max_duration=30, command="echo 'Is this the final frontier?' > /data/hello-space.txt")
         )
-        done = wait_terminated("pod-a")
-        self.assertEqual((done["exitCode"], done["reason"]), (0, "Completed"), done)
+        self.assertCompletes("pod-a")
 
         space = b"Is this the final frontier?\n"
         files = self.listed(pod_name="pod-a")
@@ -284,8 +286,7 @@ class GuideExamples(unittest.TestCase):
         self.assertRunAccepted(
             em.run("python:3.11-alpine", pod_name="client2", max_duration=1, command="/usr/bin/wget", args=["server:80/", "-O", "/data/server-data.txt"])
         )
-        done = wait_terminated("client2")
-        self.assertEqual((done["exitCode"], done["reason"]), (0, "Completed"), done)
+        self.assertCompletes("client2")
         self.assertDownloadedListing("server-data.txt", "client2")
 
         self.assertEqual(em.delete("server-data.txt", pod_name="client"), OK_DELETE)
@@ -320,8 +321,7 @@ class GuideExamples(unittest.TestCase):
                 envs={"DURATION": 60, "SIZE": 1024},
             )
         )
-        done = wait_terminated()
-        self.assertEqual((done["exitCode"], done["reason"]), (0, "Completed"), done)
+        self.assertCompletes()
         self.assertError(em.downlink("test.txt"), 404, "FILE_NOT_FOUND")
 
         # The later guide's form, which writes the file: the environment reaches the shell.
@@ -334,15 +334,13 @@ class GuideExamples(unittest.TestCase):
                 envs={"DURATION": 60, "SIZE": 1024},
             )
         )
-        done = wait_terminated()
-        self.assertEqual((done["exitCode"], done["reason"]), (0, "Completed"), done)
+        self.assertCompletes()
         self.assertDownlinked("argument-test.txt", b"testing args 60 1024\n")
         self.assertEqual(em.delete("argument-test.txt"), OK_DELETE)
 
         # args without a command go to the image's ENTRYPOINT, as on Kubernetes.
         self.assertRunAccepted(em.run("echo-test", max_duration=1, args=["one", "two"]))
-        done = wait_terminated()
-        self.assertEqual((done["exitCode"], done["reason"]), (0, "Completed"), done)
+        self.assertCompletes()
         self.assertDownlinked("downlink.txt", b"Is this the final frontier?\narguments: 2\n")
         self.assertEqual(em.delete("downlink.txt"), OK_DELETE)
 
@@ -411,8 +409,7 @@ class GuideExamples(unittest.TestCase):
 
         # The loaded image runs under its short name.
         self.assertRunAccepted(em.run("loaded", pod_name="loaded", max_duration=1, command="echo loaded and running > /data/loaded.txt"))
-        done = wait_terminated("loaded")
-        self.assertEqual((done["exitCode"], done["reason"]), (0, "Completed"), done)
+        self.assertCompletes("loaded")
         self.assertDownlinked("loaded.txt", b"loaded and running\n", pod_name="loaded")
         self.assertEqual(em.delete("images"), OK_DELETE)
 
