@@ -61,6 +61,9 @@ export class FileService {
     if (!root) return [];
     const volumeKey = `${ref.username}/${ref.name}`;
     const cached = this.hashes.load(volumeKey);
+    // The paths known before this walk: a concurrent listing of the same volume may add some
+    // meanwhile, which this one must not take for removed files.
+    const known = [...cached.keys()];
     const fresh: HashRow[] = [];
     const seen = new Set<string>();
     const limit = semaphore(HASH_CONCURRENCY);
@@ -71,7 +74,7 @@ export class FileService {
     } finally {
       dir.close();
     }
-    const gone = [...cached.keys()].filter((p) => !seen.has(p));
+    const gone = known.filter((p) => !seen.has(p));
     this.hashes.update(volumeKey, fresh, gone);
     return tree.contents;
   }

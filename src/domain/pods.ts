@@ -92,11 +92,12 @@ export class PodService {
   /** Records a run and, when it is due now and its node is up, starts it before returning. */
   async run(username: string, pod: string, spec: PodSpec, dueAt: number): Promise<void> {
     await this.exclusive(username, pod, async () => {
-      await this.discard(username, pod);
       // The volume exists from the moment a run is accepted, as a new pod_name's volume does on
-      // the EM: files can be uplinked into it before a scheduled run starts, and the moment the
-      // run fires only has the container to start.
+      // the EM: files can be uplinked into it before a scheduled run starts, and the moment a
+      // run fires finds it made (fire() only checks). First, so that a disk that cannot take
+      // it leaves the previous pod as it was.
       this.volumes.ensure(this.volumes.ref(username, spec.volume));
+      await this.discard(username, pod);
       const generation = this.repo.replace({
         username,
         name: pod,

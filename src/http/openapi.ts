@@ -81,7 +81,7 @@ export function buildOpenApi(specs: readonly RouteSpec[], info: OpenApiInfo): Js
       { name: 'images', description: 'Build, load and list your images' },
       { name: 'pods', description: 'Namespaces, runs and their status' },
       { name: 'nodes', description: 'FPGA, GPU and MPU nodes (later clients)' },
-      { name: 'pvc', description: 'Your volumes (later clients)' },
+      { name: 'volumes', description: 'Your volumes, as PVCs (later clients)' },
       { name: 'sim', description: 'Simulator only: not on the real EM' },
     ],
     paths,
@@ -160,7 +160,7 @@ function operation(spec: RouteSpec, method: Method): Json {
       };
     }
   }
-  op.responses = responses(spec);
+  op.responses = responses(spec, method);
   return op;
 }
 
@@ -175,6 +175,10 @@ function objectSchema(schema: z.ZodObject): Json {
   delete json.$schema;
   delete json.additionalProperties;
   return json;
+}
+
+function objectRequired(schema: z.ZodObject): string[] {
+  return (objectSchema(schema).required as string[] | undefined) ?? [];
 }
 
 function queryParameters(fields: Json): Json[] {
@@ -194,7 +198,7 @@ function queryParameters(fields: Json): Json[] {
   });
 }
 
-function responses(spec: RouteSpec): Json {
+function responses(spec: RouteSpec, method: Method): Json {
   const out: Record<string, Json> = {};
   const success = spec.success;
   const contentType = success.contentType ?? 'application/json';
@@ -213,9 +217,14 @@ function responses(spec: RouteSpec): Json {
   };
 
   const byStatus = new Map<number, ErrorCode[]>();
-  const codes: ErrorCode[] = [...spec.errors];
+  const codes = new Set<ErrorCode>(spec.errors);
+  // What the shared parameter reader and the body limit answer, on top of the route's own errors.
+  const readsParams = Boolean(spec.params) && !spec.rawBody;
+  if (readsParams || method === 'POST') codes.add('INVALID_PARAMETER');
+  if (readsParams) codes.add('UNSUPPORTED_MEDIA_TYPE');
+  if (readsParams && !spec.handlerReadsParams && objectRequired(spec.params!).length) codes.add('MISSING_PARAMETER');
   // The spec gives 423 and 500 on every endpoint of the EM.
-  if (spec.path.startsWith('/em/')) codes.push('CG2_BUSY', 'INTERNAL_ERROR');
+  if (spec.path.startsWith('/em/')) for (const code of ['CG2_BUSY', 'INTERNAL_ERROR'] as const) codes.add(code);
   for (const code of codes) {
     const status = STATUS_OF[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
@@ -235,7 +244,17 @@ function responses(spec: RouteSpec): Json {
     };
   }
   for (const other of spec.otherResponses ?? []) {
-    out[String(other.status)] = { description: other.description, content: { 'application/json': { example: other.example } } };
+    const key = String(other.status);
+    const shared = out[key] as { description: string; content: { 'application/json': { schema: Json; examples: Json } } } | undefined;
+    if (!shared) {
+      out[key] = { description: other.description, content: { 'application/json': { example: other.example } } };
+      continue;
+    }
+    // Both kinds of body share the status (SimpleJWT's on /auth/, and the parameter reader's).
+    const json = shared.content['application/json'];
+    shared.description = `${other.description}; or ${shared.description}`;
+    json.schema = { oneOf: [json.schema, { type: 'object' }] };
+    json.examples = { simplejwt: { value: other.example }, ...json.examples };
   }
   if (spec.auth !== false && !out['401']) out['401'] = AUTH_401;
   return out;

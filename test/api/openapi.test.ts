@@ -102,6 +102,32 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('declares every tag its operations use, and documents the errors the shared parameter reader answers', () => {
+    const declared = new Set((JSON.parse(text) as { tags: { name: string }[] }).tags.map((t) => t.name));
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item) as [string, Operation & { tags: string[] }][]) {
+        for (const tag of op.tags) expect(declared, `${method} ${path} tag ${tag}`).toContain(tag);
+      }
+    }
+    // A body that is not one of the three encodings, and a malformed one, on any endpoint that reads parameters.
+    for (const [method, path] of [['post', '/em/files/delete'], ['get', '/em/files/list'], ['post', '/em/pvc/delete'], ['post', '/em/pod/run']] as const) {
+      const op = doc.paths[path]![method]!;
+      expect(Object.keys(op.responses['415']!.content!['application/json']!.examples!), `${method} ${path}`).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
+      expect(Object.keys(op.responses['400']!.content!['application/json']!.examples!), `${method} ${path}`).toContain('INVALID_PARAMETER');
+    }
+    // /auth/ keeps SimpleJWT's 400 body beside the parameter reader's.
+    expect(Object.keys(doc.paths['/auth/']!.post!.responses['400']!.content!['application/json']!.examples!)).toEqual(['simplejwt', 'INVALID_PARAMETER']);
+  });
+
+  it('describes the downlink as this server answers it: bytes, or base64 JSON under compat.downlink_base64', async () => {
+    const bytes = doc.paths['/em/files/downlink']!.get!.responses['200'] as { content: Record<string, unknown> };
+    expect(Object.keys(bytes.content)).toEqual(['application/octet-stream']);
+    await using older = await startSim({ config: { compat: { downlink_base64: true } } });
+    const olderDoc = (await (await fetch(`${older.url}/openapi.json`)).json()) as Document;
+    const json = olderDoc.paths['/em/files/downlink']!.get!.responses['200'] as { content: Record<string, { example: unknown }> };
+    expect(json.content['application/json']!.example).toEqual({ filename: expect.any(String), content: expect.any(String) });
+  });
+
   it('writes the list example\'s 64-bit hash with every digit', () => {
     expect(text).toContain('"hash":5686952638663605203');
   });

@@ -124,6 +124,34 @@ describe('uplink size limit', () => {
     await stillServes();
   });
 
+  it('answers a multipart type without a boundary, and survives the client going away before sending the rest', async () => {
+    const url = new URL(sim.url);
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      method: 'POST',
+      path: '/em/files/uplink',
+      headers: { Authorization: `Bearer ${await sim.token()}`, 'Content-Type': 'multipart/form-data', 'Content-Length': 10 * CHUNK.length },
+    });
+    req.on('error', () => {});
+    const answer = new Promise<{ status: number; body: string }>((resolve) => {
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+    });
+    req.write(CHUNK);
+    const res = await answer;
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toEqual({ error: 'UPLINK_FAILED', message: expect.stringMatching(/could not be read.*nothing was kept/) });
+    // The rest of the promised body never comes: the client drops the connection instead.
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(tree(staging())).toEqual([]);
+    await stillServes();
+  });
+
   it('keeps nothing of an upload whose client goes away half-way', async () => {
     const url = new URL(sim.url);
     const req = http.request({

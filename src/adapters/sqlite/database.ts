@@ -60,7 +60,8 @@ export function openDatabase(file: string): Db {
 /**
  * Compiles each SQL text once. Every call site passes constant SQL, and compiling a statement
  * costs more than running the small queries on the request path (a listing, a status).
- * Statements are only ever run to completion (no iterate()), so sharing one is safe.
+ * Sharing one Statement is safe because callers only run() / get() / all() it: iterate() would
+ * hold it busy, and pluck(), raw(), expand() or bind() would change it for every other caller.
  */
 function cacheStatements(db: Db): void {
   const compile = db.prepare.bind(db);

@@ -11,8 +11,10 @@ export interface HashRow extends CachedHash {
   relPath: string;
 }
 
-// Volumes whose hashes stay in memory too, so that a listing reads none of them from SQLite.
+// How much stays in memory too, so that a listing reads nothing from SQLite: the most recently
+// listed volumes, up to this many, and up to this many files in all (about 200 bytes each).
 const VOLUMES_IN_MEMORY = 256;
+const FILES_IN_MEMORY = 200_000;
 
 /**
  * Content hashes of volume files, keyed by volume and path, valid while size, mtime and inode
@@ -34,10 +36,21 @@ export class HashCache {
         .prepare('SELECT rel_path AS relPath, size, mtime_ns AS mtimeNs, ino, hash FROM file_hashes WHERE volume = ?')
         .all(volume) as HashRow[];
       hashes = new Map(rows.map(({ relPath, ...hash }) => [relPath, hash]));
-      if (this.memory.size >= VOLUMES_IN_MEMORY) this.memory.delete(this.memory.keys().next().value!);
     }
     this.memory.set(volume, hashes);
+    this.trim();
     return hashes;
+  }
+
+  /** Forgets the least recently listed volumes while there is too much in memory (never the last one). */
+  private trim(): void {
+    let files = 0;
+    for (const hashes of this.memory.values()) files += hashes.size;
+    while (this.memory.size > 1 && (this.memory.size > VOLUMES_IN_MEMORY || files > FILES_IN_MEMORY)) {
+      const [oldest, hashes] = this.memory.entries().next().value!;
+      files -= hashes.size;
+      this.memory.delete(oldest);
+    }
   }
 
   /** Stores new hashes and forgets paths that are gone, in one transaction. */
@@ -57,6 +70,7 @@ export class HashCache {
     if (!hashes) return;
     for (const { relPath, ...hash } of fresh) hashes.set(relPath, hash);
     for (const relPath of gone) hashes.delete(relPath);
+    this.trim();
   }
 
   forgetVolume(volume: string): void {

@@ -24,7 +24,6 @@ export interface FileRouteDeps {
   downlinkBase64: boolean;
 }
 
-
 const READ_CHUNK = 1 << 20;
 
 /** Volume selection shared by every file endpoint: pod_name, or pvc_name as later clients say. */
@@ -86,7 +85,13 @@ export function registerFileRoutes(routes: RouteTable, deps: FileRouteDeps): voi
       tag: 'files',
       summary: 'Download one file of a volume, streamed',
       params: pathParams,
-      success: { description: 'The file\'s bytes, with Content-Disposition: attachment; filename="NAME"', contentType: 'application/octet-stream' },
+      // compat.downlink_base64 changes the answer: the document says what this server sends.
+      success: deps.downlinkBase64
+        ? {
+            description: 'The file as JSON, its content in base64 (compat.downlink_base64, for the older client); still streamed',
+            example: { filename: 'downlink.txt', content: 'SXMgdGhpcyB0aGUgZmluYWwgZnJvbnRpZXI/Cg==' },
+          }
+        : { description: 'The file\'s bytes, with Content-Disposition: attachment; filename="NAME"', contentType: 'application/octet-stream' },
       errors: ['MISSING_PARAMETER', 'INVALID_PATH', 'NOT_A_FILE', 'ILLEGAL_PATH', 'FILE_NOT_FOUND', 'INVALID_POD_NAME', 'STRICT_MODE'],
     },
     async (c, p) => sendFile(c, files.openForDownlink(volumeOf(deps, c, p), p.filepath), deps.downlinkBase64),
@@ -235,7 +240,7 @@ async function receiveUplink(c: Context<AppEnv>, deps: FileRouteDeps) {
   }
 
   const receiving: Promise<void>[] = [];
-  const body = bodyOf(incoming, deps.uplinkMaxBytes, tooLarge);
+  let body: ByteLimit | undefined;
   try {
     // preservePath: the session takes the base name itself and names the client's own
     // file name in its errors; busboy would turn ".." into "".
@@ -257,9 +262,11 @@ async function receiveUplink(c: Context<AppEnv>, deps: FileRouteDeps) {
       // A refused file name leaves its stream unread: drain it so that busboy goes on, and
       // report at the end. A failed write (a full disk) has destroyed the stream, which would
       // stall busboy: end the whole request at once instead.
-      done.catch((err) => (err instanceof SimError ? stream.resume() : body.destroy(err as Error)));
+      done.catch((err) => (err instanceof SimError ? stream.resume() : body?.destroy(err as Error)));
       receiving.push(done);
     });
+    // Only once busboy accepted the headers (it throws on a multipart type without a boundary).
+    body = bodyOf(incoming, deps.uplinkMaxBytes, tooLarge);
     await pipeline(body, parser);
     const results = await Promise.allSettled(receiving);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -270,6 +277,9 @@ async function receiveUplink(c: Context<AppEnv>, deps: FileRouteDeps) {
     // lost to a reset; cutOff closes the connection once the response is out.
     incoming.unpipe();
     incoming.resume();
+    // Unpiped, the counter has no error listener left: end it quietly, so that a client that
+    // goes away now cannot make it emit an error that nobody handles.
+    body?.destroy();
     // Let every temporary file close before removing it, so none is left behind.
     await Promise.allSettled(receiving);
     await session.abort();
