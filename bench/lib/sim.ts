@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import type { SimConfigInput } from '../../src/config/schema.ts';
+import { ROOT, run, spawnTs, waitForOutput, type Child } from './proc.ts';
+
+export const PASSWORD = 'bench-password';
+/** The simulator under test; EM_SIM_BENCH_BIN points at another checkout's bin/em-sim.js to compare. */
+const BIN = process.env.EM_SIM_BENCH_BIN ?? path.join(ROOT, 'bin/em-sim.js');
+/** Shared with the bare baseline servers, so that one token works against both. */
+export const SECRET = 'em-sim-bench-signing-secret-0123456789abcdef';
+
+export interface BenchSim {
+  url: string;
+  pid: number;
+  dataDir: string;
+  user: string;
+  /** An access token of `user`, valid for a day. */
+  token: string;
+  /** Where the user's volume lives on disk. */
+  volumeDir(volume?: string): string;
+  fetch(p: string, init?: RequestInit): Promise<Response>;
+  /** Stops the simulator, removes the containers and network it made, deletes its data. */
+  close(): Promise<void>;
+}
+
+/**
+ * A freshly started `em-sim start` child process with its own temporary data directory and a
+ * unique user (container and network names are per user, so nothing collides with other
+ * simulators on the same engine). Logging is at warn so that it does not dominate; the
+ * one-request-per-user lock is off because load benchmarks drive one user over many connections.
+ */
+export async function startBenchSim(config: SimConfigInput = {}): Promise<BenchSim> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'em-sim-bench-'));
+  const user = `bench${randomBytes(4).toString('hex')}`;
+  const file = path.join(dataDir, 'sim-config.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      log: { level: 'warn' },
+      ...config,
+      limits: { one_request_per_user: false, ...config.limits },
+      auth: { signing_secret: SECRET, access_token_lifetime: 86_400, ...config.auth },
+      server: { host: '127.0.0.1', port: 0 },
+      data_dir: dataDir,
+      users: [{ username: user, password: PASSWORD }],
+    }),
+  );
+  let child: Child | null = null;
+  const cleanup = async () => {
+    await child?.stop();
+    await removeContainers(dataDir, user);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    child = spawnTs(BIN, ['start', '--config', file]);
+    const url = (await waitForOutput(child, /listening on (http:\/\/\S+)/))[1]!;
+    const res = await fetch(`${url}/auth/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: user, password: PASSWORD }),
+    });
+    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+    const token = ((await res.json()) as { access: string }).access;
+    return {
+      url,
+      pid: child.pid,
+      dataDir,
+      user,
+      token,
+      volumeDir: (volume = 'default') => path.join(dataDir, 'volumes', user, volume),
+      fetch(p, init = {}) {
+        const headers = new Headers(init.headers);
+        headers.set('Authorization', `Bearer ${token}`);
+        return fetch(url + p, { ...init, headers });
+      },
+      close: cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** Containers stay when a simulator stops (the next start adopts them); the benchmark's must not. */
+async function removeContainers(dataDir: string, user: string): Promise<void> {
+  const idFile = path.join(dataDir, 'instance-id');
+  if (!existsSync(idFile) || !(await dockerAvailable())) return;
+  const instance = readFileSync(idFile, 'utf8').trim();
+  const ids = (await run('docker', ['ps', '-aq', '--filter', `label=em-sim.instance=${instance}`]).catch(() => ({ stdout: '' }))).stdout
+    .split(/\s+/)
+    .filter(Boolean);
+  if (ids.length) await run('docker', ['rm', '-f', ...ids]).catch(() => undefined);
+  await run('docker', ['network', 'rm', `em-sim-${user}`]).catch(() => undefined);
+}
+
+let engine: Promise<boolean> | null = null;
+
+/** Whether a Docker engine answers (asked once per run). */
+export function dockerAvailable(): Promise<boolean> {
+  engine ??= run('docker', ['version', '--format', '{{.Server.Version}}'])
+    .then(() => true)
+    .catch(() => false);
+  return engine;
+}
