@@ -83,6 +83,21 @@ describe('uplink size limit', () => {
     expect(res.status).toBe(200);
   };
 
+  /** An uplink request whose body the test writes itself, piece by piece. */
+  const openUplink = async (contentType: string, contentLength: number) => {
+    const url = new URL(sim.url);
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      method: 'POST',
+      path: '/em/files/uplink',
+      headers: { Authorization: `Bearer ${await sim.token()}`, 'Content-Type': contentType, 'Content-Length': contentLength },
+    });
+    // The tests drop connections on purpose.
+    req.on('error', () => {});
+    return req;
+  };
+
   it('accepts a body just under the limit', async () => {
     const res = await sim.fetch('/em/files/uplink', { method: 'POST', body: form({ 'fits.bin': new Uint8Array(LIMIT - 1024) }, { pod_name: 'fits' }) });
     expect(res.status).toBe(200);
@@ -125,15 +140,7 @@ describe('uplink size limit', () => {
   });
 
   it('answers a multipart type without a boundary, and survives the client going away before sending the rest', async () => {
-    const url = new URL(sim.url);
-    const req = http.request({
-      host: url.hostname,
-      port: url.port,
-      method: 'POST',
-      path: '/em/files/uplink',
-      headers: { Authorization: `Bearer ${await sim.token()}`, 'Content-Type': 'multipart/form-data', 'Content-Length': 10 * CHUNK.length },
-    });
-    req.on('error', () => {});
+    const req = await openUplink('multipart/form-data', 10 * CHUNK.length);
     const answer = new Promise<{ status: number; body: string }>((resolve) => {
       req.on('response', (res) => {
         let body = '';
@@ -153,19 +160,7 @@ describe('uplink size limit', () => {
   });
 
   it('keeps nothing of an upload whose client goes away half-way', async () => {
-    const url = new URL(sim.url);
-    const req = http.request({
-      host: url.hostname,
-      port: url.port,
-      method: 'POST',
-      path: '/em/files/uplink',
-      headers: {
-        Authorization: `Bearer ${await sim.token()}`,
-        'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`,
-        'Content-Length': HEAD.length + LIMIT / 2 + TAIL.length,
-      },
-    });
-    req.on('error', () => {});
+    const req = await openUplink(`multipart/form-data; boundary=${BOUNDARY}`, HEAD.length + LIMIT / 2 + TAIL.length);
     req.write(HEAD);
     for (let sent = 0; sent < LIMIT / 4; sent += CHUNK.length) req.write(CHUNK);
     // Half the file is on its way; wait until the server has started staging it.
