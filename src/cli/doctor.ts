@@ -4,9 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { missingCatalogImages } from '../adapters/docker/catalog-images.ts';
-import { connectDocker, DEFAULT_SOCKET, describeEngine } from '../adapters/docker/engine.ts';
+import { connectDocker, DEFAULT_SOCKET, describeEngine, pingEngine } from '../adapters/docker/engine.ts';
 import type { SimConfig } from '../config/schema.ts';
 import { catalogEntries, catalogTags } from '../domain/catalog.ts';
+import { emSimAt } from './running.ts';
 
 /**
  * `em-sim doctor`: is this machine ready to run the simulator? Each check says what it found
@@ -82,7 +83,7 @@ async function checkEngine(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{
   } catch (err) {
     return { docker: null, check: { name, ok: false, required: true, detail: (err as Error).message, fix: 'set DOCKER_HOST to unix:///path/to/docker.sock or tcp://HOST:PORT, or unset it' } };
   }
-  const problem = await ping(docker, timeoutMs);
+  const problem = await pingEngine(docker, timeoutMs);
   if (problem === null) {
     let version = '';
     try {
@@ -100,30 +101,6 @@ async function checkEngine(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{
   else fix = `${start}; or set DOCKER_HOST to an engine that runs`;
   const why = problem === 'EACCES' ? 'permission denied' : problem === 'ENOENT' ? 'no socket there' : problem === 'TIMEOUT' ? `no answer within ${timeoutMs} ms` : problem;
   return { docker: null, check: { name, ok: false, required: true, detail: `no Docker engine answers at ${where}: ${why}`, fix } };
-}
-
-/** null when the engine answers; else why not (an errno code, or TIMEOUT). */
-async function ping(docker: Docker, timeoutMs: number): Promise<string | null> {
-  const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<string>((resolve) => {
-    timer = setTimeout(() => {
-      abort.abort();
-      resolve('TIMEOUT');
-    }, timeoutMs);
-  });
-  // dockerode's ping takes { abortSignal } although its type definitions do not say so.
-  const answer = (docker.ping as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>)
-    .call(docker, { abortSignal: abort.signal })
-    .then(
-      () => null,
-      (err: NodeJS.ErrnoException) => err.code ?? err.message,
-    );
-  try {
-    return await Promise.race([answer, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function checkImages(config: SimConfig, docker: Docker | null, configSource: string | null): Promise<Check> {
@@ -199,18 +176,6 @@ async function checkPort(host: string, port: number): Promise<Check> {
     return { name, ok: false, required: false, detail: `${host} is not an address of this machine`, fix: 'set server.host (or --host) to 127.0.0.1, 0.0.0.0 or an address this machine has' };
   }
   return { name, ok: false, required: false, detail: `cannot listen on ${address}: ${problem}`, fix: other };
-}
-
-/** The version of the em-sim answering at host:port, or null. */
-async function emSimAt(host: string, port: number): Promise<string | null> {
-  const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  try {
-    const res = await fetch(`http://${target}:${port}/sim/health`, { signal: AbortSignal.timeout(1000) });
-    const body = (await res.json()) as { status?: string; version?: string };
-    return body.status === 'ok' && typeof body.version === 'string' ? body.version : null;
-  } catch {
-    return null;
-  }
 }
 
 function checkDisk(dataDir: string, minFree: number, uplinkMax: number): Check {

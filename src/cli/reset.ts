@@ -5,6 +5,7 @@ import type Docker from 'dockerode';
 import type { SimConfig } from '../config/schema.ts';
 import { LABEL, PodService } from '../domain/pods.ts';
 import { CliError } from './errors.ts';
+import { emSimAt, reachableUrl } from './running.ts';
 
 /**
  * `em-sim reset`: removes the simulator's state, on the engine (containers of this data
@@ -132,17 +133,8 @@ export async function resetState(plan: ResetPlan, docker: Docker | null, engineP
 export async function refuseIfRunning(config: SimConfig): Promise<void> {
   const { host, port } = config.server;
   if (port === 0) return;
-  const target = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const url = `http://${target}:${port}`;
-  let running = false;
-  try {
-    const res = await fetch(`${url}/sim/health`, { signal: AbortSignal.timeout(1000) });
-    running = ((await res.json()) as { status?: string }).status === 'ok';
-  } catch {
-    /* nothing answers: nothing to stop */
-  }
-  if (running) {
-    throw new CliError(`an em-sim answers at ${url} (the configured address): stop it before reset, which removes the database it has open`);
+  if (await emSimAt(host, port)) {
+    throw new CliError(`an em-sim answers at ${reachableUrl(host, port)} (the configured address): stop it before reset, which removes the database it has open`);
   }
 }
 

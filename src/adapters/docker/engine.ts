@@ -43,31 +43,37 @@ export function engineMissingMessage(env: NodeJS.ProcessEnv = process.env): stri
   );
 }
 
-/** True when the engine answers a ping within `timeoutMs`. Never throws. */
-export async function dockerAvailable(docker: Docker, timeoutMs = 2000): Promise<boolean> {
+/**
+ * Pings the engine: null when it answers within `timeoutMs`, else why not (an errno code such as
+ * ENOENT or EACCES, the engine's message, or TIMEOUT). Never throws.
+ */
+export async function pingEngine(docker: Docker, timeoutMs = 2000): Promise<string | null> {
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => {
+  const timedOut = new Promise<string>((resolve) => {
     timer = setTimeout(() => {
       abort.abort();
-      resolve(false);
+      resolve('TIMEOUT');
     }, timeoutMs);
     timer.unref();
   });
   // dockerode's ping takes { abortSignal } although its type definitions do not say so.
-  const ping = (docker.ping as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>)
+  const answer = (docker.ping as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>)
     .call(docker, { abortSignal: abort.signal })
     .then(
-      () => true,
-      () => false,
+      () => null,
+      (err: NodeJS.ErrnoException) => err.code ?? err.message ?? String(err),
     );
   try {
-    return await Promise.race([ping, timedOut]);
-  } catch {
-    return false;
+    return await Promise.race([answer, timedOut]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** True when the engine answers a ping within `timeoutMs`. Never throws. */
+export async function dockerAvailable(docker: Docker, timeoutMs = 2000): Promise<boolean> {
+  return (await pingEngine(docker, timeoutMs)) === null;
 }
 
 /**
