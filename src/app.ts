@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Hono } from 'hono';
 import { SimClock } from './adapters/clock/sim-clock.ts';
 import { DockerRuntime } from './adapters/docker/docker-runtime.ts';
 import { connectDocker } from './adapters/docker/engine.ts';
+import { readOrCreate, tokenSettings } from './adapters/fs/data-dir-files.ts';
 import { openDatabase, type Db } from './adapters/sqlite/database.ts';
 import { HashCache } from './adapters/sqlite/hash-cache.ts';
 import { PodRepo } from './adapters/sqlite/pod-repo.ts';
@@ -50,15 +51,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   const clock = new SimClock(config.clock.speed);
   const instanceId = readOrCreate(path.join(config.data_dir, 'instance-id'), () => randomBytes(6).toString('hex'), 0o644);
 
-  const tokens = new TokenService(
-    {
-      secret: signingSecret(config),
-      accessLifetimeSeconds: config.auth.access_token_lifetime,
-      refreshLifetimeSeconds: config.auth.refresh_token_lifetime,
-      users: config.users,
-    },
-    clock,
-  );
+  const tokens = new TokenService(tokenSettings(config), clock);
   const volumes = new VolumeService(config.data_dir, db, clock);
   const hashes = new HashCache(db);
   const files = new FileService(config.data_dir, volumes, hashes);
@@ -142,22 +135,10 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   };
 }
 
-/** The configured secret, else one generated on first start and kept in the data directory. */
-function signingSecret(config: SimConfig): Uint8Array {
-  if (config.auth.signing_secret) return new TextEncoder().encode(config.auth.signing_secret);
-  const secret = readOrCreate(path.join(config.data_dir, 'secret.key'), () => randomBytes(32).toString('hex'), 0o600);
-  return new TextEncoder().encode(secret);
-}
-
 async function warnAboutMissingCatalog(runtime: ContainerRuntime, catalog: CatalogEntry[], logger: Logger): Promise<void> {
   const missing: string[] = [];
   for (const entry of catalog) if (!(await runtime.inspectImage(entry.ref))) missing.push(entry.ref);
   if (!missing.length) return;
   logger.warn('catalog images missing: pods using them will show ErrImagePull', { missing });
   process.stderr.write(`em-sim: catalog images missing (${missing.join(', ')}): run \`npx em-sim images\` once\n`);
-}
-
-function readOrCreate(file: string, make: () => string, mode: number): string {
-  if (!existsSync(file)) writeFileSync(file, make() + '\n', { mode, flag: 'wx' });
-  return readFileSync(file, 'utf8').trim();
 }
