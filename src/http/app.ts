@@ -12,7 +12,7 @@ import { registerAuthRoutes } from './routes/auth.ts';
 import { registerDocsRoutes } from './routes/docs.ts';
 import { registerFileRoutes } from './routes/files.ts';
 import { registerImageRoutes, registerPodRoutes, type PodRouteDeps } from './routes/pods.ts';
-import { requireEngine } from './middleware/require-engine.ts';
+import { requireEngine, type EngineState } from './middleware/require-engine.ts';
 import { RouteTable } from './route-table.ts';
 import { registerClockRoutes, registerHealthRoute, type ClockRouteDeps } from './routes/sim.ts';
 import { registerNodeRoutes, type NodeRouteDeps } from './routes/nodes.ts';
@@ -29,7 +29,7 @@ export interface HttpDeps extends PodRouteDeps, ClockRouteDeps, NodeRouteDeps, P
   files: FileService;
   volumes: VolumeService;
   logger: Logger;
-  engine: Parameters<typeof requireEngine>[0];
+  engine: EngineState;
   uplinkMaxBytes: number;
   downlinkBase64: boolean;
   version: string;
@@ -82,24 +82,23 @@ export function createHttpApp(deps: HttpDeps): { app: Hono<AppEnv>; routes: Rout
 
   app.use('/auth/*', limitForms);
 
-  // The clock endpoint takes the same tokens as /em/*, but no busy window or lock applies.
-  app.use('/sim/clock', bearerAuth(deps.tokens), limitForms);
-  // The other simulator-only views: same tokens, no busy window or lock either.
-  for (const path of ['/sim/pods', '/sim/pods/logs', '/sim/requests']) app.use(path, bearerAuth(deps.tokens));
-  app.use('/sim/pods/logs', requireEngine(deps.engine));
+  // The simulator-only endpoints take the same tokens as /em/* (the route table checks them),
+  // but no busy window or lock applies to them.
+  app.use('/sim/clock', limitForms);
 
   // Authentication first: an unauthenticated request gets the 401 the clients retry on, and
   // the per-user lock needs to know the user.
-  app.use('/em/*', bearerAuth(deps.tokens));
+  const authenticate = bearerAuth(deps.tokens);
+  app.use('/em/*', authenticate);
   app.use('/em/*', busyWindows(deps.busyWindows, deps.clock));
   if (deps.oneRequestPerUser) app.use('/em/*', oneRequestPerUser());
   app.use('/em/*', async (c, next) => (c.req.path === '/em/files/uplink' ? next() : limitForms(c, next)));
-  const routes = new RouteTable(app, { strict: deps.strict });
+  const routes = new RouteTable(app, { strict: deps.strict, authenticate });
   registerHealthRoute(routes, { version: deps.version });
   registerDocsRoutes(routes, { version: deps.version });
   registerAuthRoutes(routes, deps.tokens);
   registerClockRoutes(routes, deps);
-  registerSimExtraRoutes(routes, { pods: deps.pods, requests });
+  registerSimExtraRoutes(routes, { pods: deps.pods, engine: deps.engine, requests });
   registerFileRoutes(routes, deps);
   registerNodeRoutes(routes, deps);
   registerPvcRoutes(routes, deps);

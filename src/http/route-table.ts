@@ -1,4 +1,4 @@
-import type { Context, Hono } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { SimError, type ErrorCode } from '../domain/errors.ts';
 import type { AppEnv } from './env.ts';
@@ -50,13 +50,24 @@ export class RouteTable {
 
   constructor(
     private readonly app: Hono<AppEnv>,
-    private readonly options: { strict: boolean },
+    private readonly options: {
+      strict: boolean;
+      /** Checks the Bearer token of every route whose spec does not say `auth: false`. */
+      authenticate: MiddlewareHandler<AppEnv>;
+    },
   ) {}
 
   add<S extends z.ZodObject>(spec: RouteSpec<S>, handler: Handler<S>): void {
     this.specs.push(spec as unknown as RouteSpec);
     const [specMethod] = spec.methods;
     this.app.on(spec.methods, spec.path, async (c) => {
+      // /em/* is authenticated by middleware already (before busy windows and the per-user
+      // lock, which need the user); any other route is checked here, so that its spec's `auth`
+      // is the one place that decides, and what the OpenAPI document says is what is served.
+      if (spec.auth !== false && c.get('user') === undefined) {
+        const refused = await this.options.authenticate(c, async () => {});
+        if (refused) return refused;
+      }
       if (this.options.strict) {
         if (spec.laterGeneration) {
           throw new SimError('STRICT_MODE', `Strict mode: ${spec.path} is not in the seed specification (rule: seed endpoints only)`);

@@ -44,6 +44,24 @@ describe('the OpenAPI document', () => {
     expect(new Set(documented)).toEqual(new Set(served));
   });
 
+  it('is right about which operations need a token: each that says so answers 401 without one, no other does', async () => {
+    let secured = 0;
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const res = await fetch(sim.url + path.replace(/\{[^}]+\}/g, 'x'), { method: method.toUpperCase() });
+        const body = await res.text();
+        if (op.security) {
+          secured++;
+          expect(res.status, `${method} ${path}`).toBe(401);
+          expect(JSON.parse(body), `${method} ${path}`).toEqual({ detail: 'Authentication credentials were not provided.' });
+        } else {
+          expect(res.status, `${method} ${path}: ${body}`).not.toBe(401);
+        }
+      }
+    }
+    expect(secured).toBeGreaterThan(20);
+  });
+
   it('has every endpoint of the specification, with the spec\'s method first', () => {
     const spec: [string, string][] = [
       ['post', '/auth/'],
