@@ -28,21 +28,22 @@ export class HashCache {
 
   load(volume: string): Map<string, CachedHash> {
     let hashes = this.memory.get(volume);
+    // Most recently used last: the first key is the one to evict.
+    this.memory.delete(volume);
     if (hashes) {
-      // Most recently used last: the first key is the one to evict.
-      this.memory.delete(volume);
-    } else {
-      const rows = this.db
-        .prepare('SELECT rel_path AS relPath, size, mtime_ns AS mtimeNs, ino, hash FROM file_hashes WHERE volume = ?')
-        .all(volume) as HashRow[];
-      hashes = new Map(rows.map(({ relPath, ...hash }) => [relPath, hash]));
+      this.memory.set(volume, hashes);
+      return hashes;
     }
+    const rows = this.db
+      .prepare('SELECT rel_path AS relPath, size, mtime_ns AS mtimeNs, ino, hash FROM file_hashes WHERE volume = ?')
+      .all(volume) as HashRow[];
+    hashes = new Map(rows.map(({ relPath, ...hash }) => [relPath, hash]));
     this.memory.set(volume, hashes);
     this.trim();
     return hashes;
   }
 
-  /** Forgets the least recently listed volumes while there is too much in memory (never the last one). */
+  /** Forgets the least recently listed volumes while there is too much in memory (never the last one); run when it grows. */
   private trim(): void {
     let files = 0;
     for (const hashes of this.memory.values()) files += hashes.size;
