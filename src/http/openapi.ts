@@ -111,9 +111,11 @@ export function buildOpenApi(specs: readonly RouteSpec[], info: OpenApiInfo): Js
   };
 }
 
+const PATH_PARAMETER = /:([A-Za-z_][A-Za-z0-9_]*)/g;
+
 /** Hono's `/docs/:file` is OpenAPI's `/docs/{file}`. */
 export function toOpenApiPath(path: string): string {
-  return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
+  return path.replace(PATH_PARAMETER, '{$1}');
 }
 
 function operation(spec: RouteSpec, method: Method): Json {
@@ -129,7 +131,7 @@ function operation(spec: RouteSpec, method: Method): Json {
   if (description) op.description = description;
   if (spec.auth !== false) op.security = [{ bearerAuth: [] }];
 
-  const pathParameters = [...spec.path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => ({
+  const pathParameters = [...spec.path.matchAll(PATH_PARAMETER)].map((m) => ({
     name: m[1],
     in: 'path',
     required: true,
@@ -160,7 +162,7 @@ function operation(spec: RouteSpec, method: Method): Json {
       };
     }
   }
-  op.responses = responses(spec, method);
+  op.responses = responses(spec, method, (fields?.required as string[] | undefined) ?? []);
   return op;
 }
 
@@ -177,28 +179,23 @@ function objectSchema(schema: z.ZodObject): Json {
   return json;
 }
 
-function objectRequired(schema: z.ZodObject): string[] {
-  return (objectSchema(schema).required as string[] | undefined) ?? [];
-}
-
 function queryParameters(fields: Json): Json[] {
   const required = new Set((fields.required as string[] | undefined) ?? []);
   return Object.entries(fields.properties as Record<string, Json>).map(([name, prop]) => {
     const { description, ...schema } = prop;
-    const isComplex = schema.type === 'array' || schema.type === 'object';
     return {
       name,
       in: 'query',
       required: required.has(name),
       ...(description ? { description } : {}),
       // A list is a repeated field; an object travels as a JSON string.
-      ...(isComplex && schema.type === 'object' ? { content: { 'application/json': { schema } } } : { schema }),
+      ...(schema.type === 'object' ? { content: { 'application/json': { schema } } } : { schema }),
       ...(schema.type === 'array' ? { style: 'form', explode: true } : {}),
     };
   });
 }
 
-function responses(spec: RouteSpec, method: Method): Json {
+function responses(spec: RouteSpec, method: Method, required: string[]): Json {
   const out: Record<string, Json> = {};
   const success = spec.success;
   const contentType = success.contentType ?? 'application/json';
@@ -222,7 +219,7 @@ function responses(spec: RouteSpec, method: Method): Json {
   const readsParams = Boolean(spec.params) && !spec.rawBody;
   if (readsParams || method === 'POST') codes.add('INVALID_PARAMETER');
   if (readsParams) codes.add('UNSUPPORTED_MEDIA_TYPE');
-  if (readsParams && !spec.handlerReadsParams && objectRequired(spec.params!).length) codes.add('MISSING_PARAMETER');
+  if (readsParams && !spec.handlerReadsParams && required.length) codes.add('MISSING_PARAMETER');
   // The spec gives 423 and 500 on every endpoint of the EM.
   if (spec.path.startsWith('/em/')) for (const code of ['CG2_BUSY', 'INTERNAL_ERROR'] as const) codes.add(code);
   for (const code of codes) {
