@@ -14,7 +14,7 @@ describe('without a Docker engine', () => {
   });
   afterAll(() => sim.close());
 
-  it('answers 503 DOCKER_UNAVAILABLE on every pod and image endpoint, naming the socket and what to start', async () => {
+  it('answers 503 DOCKER_UNAVAILABLE on every pod and image endpoint (and the pod logs), naming the socket and what to start', async () => {
     const expected = {
       error: 'DOCKER_UNAVAILABLE',
       message:
@@ -27,6 +27,7 @@ describe('without a Docker engine', () => {
       ['/em/pod/image/build', { method: 'POST', body: new URLSearchParams({ dockerfile: 'Dockerfile', image: 'x' }) }],
       ['/em/pod/image/load', { method: 'POST', body: new URLSearchParams({ tarfile: 'x.tar', image: 'x' }) }],
       ['/em/pod/namespace/create', { method: 'POST' }],
+      ['/sim/pods/logs', {}],
     ];
     for (const [path, init] of calls) {
       const res = await sim.fetch(path, init);
