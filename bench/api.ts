@@ -3,7 +3,7 @@ import { load, type LoadResult } from './lib/load.ts';
 import { result, skipped, type BenchResult } from './lib/result.ts';
 import { dockerAvailable, SECRET, startBenchSim, type BenchSim } from './lib/sim.ts';
 import { round, sleep } from './lib/stats.ts';
-import type { BenchContext } from './run.ts';
+import type { BenchContext } from './lib/context.ts';
 
 const CONNECTIONS = 50;
 const SECONDS = 5;

@@ -5,7 +5,7 @@ import { run } from './lib/proc.ts';
 import { result, type BenchResult } from './lib/result.ts';
 import { startBenchSim, type BenchSim } from './lib/sim.ts';
 import { mbPerSecond, median, round } from './lib/stats.ts';
-import type { BenchContext } from './run.ts';
+import type { BenchContext } from './lib/context.ts';
 
 const FOLDERS = 100;
 const PER_FOLDER = 100;

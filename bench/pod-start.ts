@@ -4,7 +4,7 @@ import { run } from './lib/proc.ts';
 import { result, skipped, type BenchResult } from './lib/result.ts';
 import { dockerAvailable, startBenchSim, type BenchSim } from './lib/sim.ts';
 import { median, round, sleep } from './lib/stats.ts';
-import type { BenchContext } from './run.ts';
+import type { BenchContext } from './lib/context.ts';
 
 const IMAGE = 'alpine:latest';
 const COMMAND = 'sleep 30';

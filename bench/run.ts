@@ -12,6 +12,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiOverhead } from './api.ts';
+import type { BenchContext } from './lib/context.ts';
 import { listing } from './listing.ts';
 import { podStart } from './pod-start.ts';
 import { formatTable, type BenchResult } from './lib/result.ts';
@@ -19,14 +20,6 @@ import { GiB, round } from './lib/stats.ts';
 import { writeRandomFile } from './lib/transfer.ts';
 import { scheduler } from './scheduler.ts';
 import { downlink, uplink } from './transfer.ts';
-
-export interface BenchContext {
-  /** A temporary directory for this run's large files, removed at the end. */
-  work: string;
-  /** The 1 GiB file of random bytes that the uplink and downlink benchmarks send (made once). */
-  bigFile(): string;
-  log(message: string): void;
-}
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult[]>> = {
   api: apiOverhead,

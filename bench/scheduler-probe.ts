@@ -7,12 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createSimulator } from '../src/app.ts';
+import { JsonLogger } from '../src/adapters/log/json-logger.ts';
 import { buildConfig } from '../src/config/load.ts';
-import { NODE_NAMES } from '../src/config/schema.ts';
-import type { PodSpec } from '../src/domain/pods.ts';
-import type { ContainerSpec } from '../src/domain/runtime.ts';
-import { Logger } from '../src/logger.ts';
+import { NODE_NAMES } from '../src/domain/nodes/node-schedule.ts';
+import type { ContainerSpec } from '../src/domain/ports/container-runtime.ts';
+import { createSimulator } from '../src/simulator.ts';
 import { FakeRuntime } from '../test/helpers/fake-runtime.ts';
 
 const RUNS = Number(process.argv[2] ?? 1000);
@@ -34,15 +33,21 @@ async function simulatorLateness(): Promise<{ lateness: number[]; scheduleMs: nu
     clock: { control: true },
     log: { level: 'silent' },
   });
-  const sim = await createSimulator(config, { runtime, logger: new Logger('silent') });
+  const sim = await createSimulator(config, { engine: runtime.engine, logger: new JsonLogger('silent') });
   runtime.bindClock(sim.clock);
   try {
     const due = Math.ceil((sim.clock.now() + HOUR) / 1000) * 1000;
     const scheduling = performance.now();
     for (let i = 0; i < RUNS; i++) {
       const pod = `job-${i}`;
-      const spec: PodSpec = { image: 'alpine:latest', node: NODE_NAMES[i % 3]!, maxDurationMinutes: 600, command: 'sleep 1', namespace: false, volume: pod };
-      await sim.pods.run(USERS[i % USERS.length]!, pod, spec, due);
+      await sim.pods.run(USERS[i % USERS.length]!, {
+        image: 'alpine:latest',
+        node: NODE_NAMES[i % 3]!,
+        maxDuration: 600,
+        command: 'sleep 1',
+        podName: pod,
+        scheduledTime: new Date(due).toISOString(),
+      });
     }
     const scheduleMs = performance.now() - scheduling;
     if (calledAt.length) throw new Error(`${calledAt.length} runs started before their time`);

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnTs, waitForOutput } from './lib/proc.ts';
 import { result, type BenchResult } from './lib/result.ts';
 import { percentile, round } from './lib/stats.ts';
-import type { BenchContext } from './run.ts';
+import type { BenchContext } from './lib/context.ts';
 
 const PROBE = fileURLToPath(new URL('./scheduler-probe.ts', import.meta.url));
 const RUNS = 1000;

@@ -6,7 +6,7 @@ import { result, type BenchResult } from './lib/result.ts';
 import { startBenchSim } from './lib/sim.ts';
 import { mbPerSecond, median, MiB, round } from './lib/stats.ts';
 import { download, uploadFile, type Transfer } from './lib/transfer.ts';
-import type { BenchContext } from './run.ts';
+import type { BenchContext } from './lib/context.ts';
 
 const REPS = 3;
 

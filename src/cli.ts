@@ -1,15 +1,12 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { ensureCatalogImages } from './adapters/docker/catalog-images.ts';
-import { connectDocker, describeEngine, dockerAvailable, engineMissingMessage, requireDocker } from './adapters/docker/engine.ts';
 import { CliError } from './cli/errors.ts';
 import { formatCheck, runDoctor, summarize } from './cli/doctor.ts';
+import { provisionImages } from './cli/images.ts';
 import { describePlan, planReset, refuseIfRunning, resetState } from './cli/reset.ts';
 import { issueTokens } from './cli/token.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
-import { catalogEntries } from './domain/catalog.ts';
-import { Logger } from './logger.ts';
-import { startServer } from './server.ts';
+import { createLogger, startServer } from './simulator.ts';
 import { VERSION } from './version.ts';
 
 const program = new Command('em-sim')
@@ -46,7 +43,7 @@ command('start')
   .option('--data-dir <dir>', DATA_DIR_HELP)
   .action(async (opts: { config?: string; host?: string; port?: number; dataDir?: string }) => {
     const { config, source } = loadConfig({ configPath: opts.config, overrides: opts });
-    const logger = new Logger(config.log.level);
+    const logger = createLogger(config.log.level);
     const running = await startServer(config, { logger });
     logger.info('em-sim listening', { url: running.url, config: source ?? '(defaults)', data_dir: config.data_dir });
     process.stdout.write(`em-sim ${VERSION} listening on ${running.url}\n`);
@@ -68,27 +65,7 @@ command('images')
   .option('--no-pull', 'do not try registries; build stand-ins straight away')
   .action(async (opts: { config?: string; pull: boolean }) => {
     const { config, source } = loadConfig({ configPath: opts.config });
-    const entries = catalogEntries(config.images);
-    const docker = await requireDocker();
-    const started = Date.now();
-    const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s`;
-    process.stdout.write(
-      `em-sim images: ${entries.length} catalog images from ${source ?? 'the default configuration'}, ` +
-        `registry ${config.images.registry}, engine ${describeEngine()}\n`,
-    );
-    const reports = await ensureCatalogImages(docker, entries, config.images.registry, {
-      pull: opts.pull,
-      onProgress: ({ message }) => process.stdout.write(`[${elapsed()}] ${message}\n`),
-    });
-    const count = (status: string) => reports.filter((r) => r.status === status).length;
-    const failed = reports.filter((r) => r.status === 'failed');
-    process.stdout.write(
-      `em-sim images: done in ${elapsed().trim()}: ${count('present')} present, ${count('pulled')} pulled, ` +
-        `${count('standin-built')} stand-ins, ${failed.length} failed\n`,
-    );
-    if (failed.length) {
-      throw new Error(`${failed.length} catalog image(s) not ready, see the reasons above: ${failed.map((r) => r.ref).join(', ')}`);
-    }
+    await provisionImages(config, source, { pull: opts.pull, out });
   });
 
 command('doctor')
@@ -166,9 +143,7 @@ command("reset")
       const answer = await rl.question('type yes to continue: ').finally(() => rl.close());
       if (answer.trim() !== 'yes') throw new CliError('reset cancelled: nothing was removed');
     }
-    const docker = connectDocker();
-    const up = await dockerAvailable(docker, 3000);
-    const { complete, removed } = await resetState(plan, up ? docker : null, engineMissingMessage(), out);
+    const { complete, removed } = await resetState(config, plan, out);
     if (!complete) throw new CliError('reset incomplete: see the ✗ lines above');
     out(`em-sim reset: ${removed ? 'done' : 'nothing to remove'}; ${plan.dataDir} starts afresh on the next start`);
   });

@@ -3,7 +3,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config/load.ts';
+import { buildConfig, ConfigError, loadConfig } from '../src/config/load.ts';
+import { catalogEntries } from '../src/domain/images/catalog.ts';
 import { tempDir } from './helpers/sim.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -191,5 +192,40 @@ describe('configuration', () => {
       expect(await proc.exited).not.toBe(0);
       expect(proc.err()).toBe(`em-sim: configuration file not found: ${path.join(proc.cwd, 'missing.yaml')}\n`);
     });
+  });
+});
+
+describe('the catalog as configured', () => {
+  it('reads the default catalog', () => {
+    const { images } = buildConfig();
+    expect(catalogEntries(images.catalog, images.registry)).toEqual([
+      { ref: 'alpine:latest', standin: 'busybox' },
+      { ref: 'alpine:3.20', standin: 'busybox' },
+      { ref: 'busybox:latest', standin: 'busybox' },
+      { ref: 'debian:bookworm-slim', standin: 'debian' },
+      { ref: 'python:3.11-alpine', standin: 'python' },
+      { ref: 'python:3.12-alpine', standin: 'python' },
+    ]);
+  });
+
+  it('takes strings and objects, normalizes, keeps the first mention, honours an explicit stand-in', () => {
+    const { images } = buildConfig({
+      images: {
+        registry: 'reg.example:5000',
+        catalog: [
+          'alpine',
+          { image: 'node:20-alpine', standin: 'busybox' },
+          'reg.example:5000/alpine:latest',
+          { image: 'docker.io/library/ubuntu:24.04' },
+          { image: 'python:3.12-slim', standin: 'none' },
+        ],
+      },
+    });
+    expect(catalogEntries(images.catalog, images.registry)).toEqual([
+      { ref: 'alpine:latest', standin: 'busybox' },
+      { ref: 'node:20-alpine', standin: 'busybox' },
+      { ref: 'ubuntu:24.04', standin: 'none' },
+      { ref: 'python:3.12-slim', standin: 'none' },
+    ]);
   });
 });

@@ -2,11 +2,9 @@ import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'nod
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type Docker from 'dockerode';
-import { missingCatalogImages } from '../adapters/docker/catalog-images.ts';
-import { connectDocker, DEFAULT_SOCKET, describeEngine, pingEngine } from '../adapters/docker/engine.ts';
 import type { SimConfig } from '../config/schema.ts';
-import { catalogEntries, catalogTags } from '../domain/catalog.ts';
+import { catalogTags } from '../domain/images/catalog.ts';
+import { engineTools, type EngineTools } from '../simulator.ts';
 import { emSimAt } from './running.ts';
 
 /**
@@ -47,9 +45,9 @@ function shortPath(file: string): string {
 export async function runDoctor(config: SimConfig, options: DoctorOptions = {}): Promise<Check[]> {
   const env = options.env ?? process.env;
   const checks: Check[] = [];
-  const engine = await checkEngine(env, options.engineTimeoutMs ?? 3000);
+  const engine = await checkEngine(config, env, options.engineTimeoutMs ?? 3000);
   checks.push(engine.check);
-  checks.push(await checkImages(config, engine.docker, options.configSource ?? null));
+  checks.push(await checkImages(config, engine.tools, options.configSource ?? null));
   checks.push(checkArm64(options.binfmtDir ?? BINFMT_DIR, env));
   checks.push(await checkPort(config.server.host, config.server.port));
   checks.push(checkDisk(config.data_dir, options.minFreeBytes ?? MIN_FREE_BYTES, config.limits.uplink_max_bytes));
@@ -73,47 +71,42 @@ export function summarize(checks: Check[]): { exitCode: 0 | 1; line: string } {
 
 // ---- the checks ----
 
-async function checkEngine(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ check: Check; docker: Docker | null }> {
+async function checkEngine(config: SimConfig, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ check: Check; tools: EngineTools | null }> {
   const name = 'Docker engine';
-  const where = describeEngine(env);
   const viaEnv = Boolean(env.DOCKER_HOST?.trim());
-  let docker: Docker;
+  let tools: EngineTools;
   try {
-    docker = connectDocker(env);
+    tools = engineTools(config, { env });
   } catch (err) {
-    return { docker: null, check: { name, ok: false, required: true, detail: (err as Error).message, fix: 'set DOCKER_HOST to unix:///path/to/docker.sock or tcp://HOST:PORT, or unset it' } };
+    return { tools: null, check: { name, ok: false, required: true, detail: (err as Error).message, fix: 'set DOCKER_HOST to unix:///path/to/docker.sock or tcp://HOST:PORT, or unset it' } };
   }
-  const problem = await pingEngine(docker, timeoutMs);
+  const where = tools.describe();
+  const problem = await tools.ping(timeoutMs);
   if (problem === null) {
-    let version = '';
-    try {
-      const v = await docker.version();
-      version = ` ${v.Version} (${v.Os}/${v.Arch})`;
-    } catch {
-      /* answered the ping: the version is only decoration */
-    }
-    return { docker, check: { name, ok: true, required: true, detail: `Docker${version} answers at ${where}` } };
+    // It answered the ping: the version is only decoration.
+    const version = await tools.version();
+    return { tools, check: { name, ok: true, required: true, detail: `Docker${version ? ` ${version}` : ''} answers at ${where}` } };
   }
   const start = `start dockerd (\`setsid dockerd >/var/log/dockerd.log 2>&1 </dev/null &\`), or as root on Debian run \`bash ${ENSURE_DOCKER}\`, which installs docker.io and starts it`;
   let fix: string;
   if (problem === 'EACCES') fix = 'run as root, or join the docker group (`usermod -aG docker $USER`, then log in again)';
-  else if (viaEnv) fix = `start the engine that DOCKER_HOST names, or unset DOCKER_HOST to use ${DEFAULT_SOCKET}: ${start}`;
+  else if (viaEnv) fix = `start the engine that DOCKER_HOST names, or unset DOCKER_HOST to use ${tools.defaultSocket}: ${start}`;
   else fix = `${start}; or set DOCKER_HOST to an engine that runs`;
   const why = problem === 'EACCES' ? 'permission denied' : problem === 'ENOENT' ? 'no socket there' : problem === 'TIMEOUT' ? `no answer within ${timeoutMs} ms` : problem;
-  return { docker: null, check: { name, ok: false, required: true, detail: `no Docker engine answers at ${where}: ${why}`, fix } };
+  return { tools: null, check: { name, ok: false, required: true, detail: `no Docker engine answers at ${where}: ${why}`, fix } };
 }
 
-async function checkImages(config: SimConfig, docker: Docker | null, configSource: string | null): Promise<Check> {
+async function checkImages(config: SimConfig, tools: EngineTools | null, configSource: string | null): Promise<Check> {
   const name = 'catalog images';
-  const entries = catalogEntries(config.images);
   const command = `npx em-sim images${configSource ? ` --config ${configSource}` : ''}`;
-  if (!docker) {
+  if (!tools) {
     return { name, ok: false, required: true, detail: 'not checked: no Docker engine', fix: `start the engine first, then run \`${command}\`` };
   }
+  const entries = tools.catalog;
   const tags = entries.flatMap((e) => catalogTags(e, config.images.registry));
   let missing: string[];
   try {
-    missing = await missingCatalogImages(docker, entries, config.images.registry);
+    missing = await tools.missingCatalogImages();
   } catch (err) {
     return { name, ok: false, required: true, detail: `the engine did not list its images: ${(err as Error).message}`, fix: 'check the engine (`docker images`)' };
   }

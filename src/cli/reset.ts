@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type Docker from 'dockerode';
 import type { SimConfig } from '../config/schema.ts';
-import { LABEL, PodService } from '../domain/pods.ts';
+import { networkName } from '../domain/pods/pod-names.ts';
+import { engineTools, instanceLabel, type EngineTools } from '../simulator.ts';
 import { CliError } from './errors.ts';
 import { emSimAt, reachableUrl } from './running.ts';
 
@@ -44,9 +44,9 @@ export function describePlan(plan: ResetPlan): string[] {
       ? `  on disk: ${plan.paths.map((p) => path.relative(plan.dataDir, p)).join(', ')} (${plan.volumeCount} volume${plan.volumeCount === 1 ? '' : 's'})`
       : '  on disk: nothing (no database or volumes)',
   );
-  if (plan.instanceId) lines.push(`  on the Docker engine: containers labelled ${LABEL.instance}=${plan.instanceId}`);
+  if (plan.instanceId) lines.push(`  on the Docker engine: containers labelled ${instanceLabel(plan.instanceId)}`);
   if (plan.users.length) {
-    lines.push(`  on the Docker engine: networks ${plan.users.map((u) => PodService.networkName(u)).join(', ')}`);
+    lines.push(`  on the Docker engine: networks ${plan.users.map((u) => networkName(u)).join(', ')}`);
     lines.push(`  on the Docker engine: images ${plan.users.map((u) => `${u}-*`).join(', ')}`);
   }
   lines.push('  kept: the configuration, secret.key and instance-id');
@@ -62,10 +62,9 @@ export interface ResetResult {
 
 /**
  * Carries the plan out: the engine first (so no pod writes into a volume being removed), then
- * the files. `docker` is null when no engine answers: the files are removed anyway, and the
- * result is incomplete.
+ * the files. When no engine answers, the files are removed anyway, and the result is incomplete.
  */
-export async function resetState(plan: ResetPlan, docker: Docker | null, engineProblem: string, report: (line: string) => void): Promise<ResetResult> {
+export async function resetState(config: SimConfig, plan: ResetPlan, report: (line: string) => void): Promise<ResetResult> {
   let complete = true;
   let removed = 0;
   const done = (line: string) => {
@@ -77,41 +76,12 @@ export async function resetState(plan: ResetPlan, docker: Docker | null, engineP
     report(`✗ ${what}: ${(err as Error).message.trim()}`);
   };
 
-  if (!docker) {
+  const engine = engineTools(config, { instanceId: plan.instanceId ?? undefined });
+  if ((await engine.ping(3000)) !== null) {
     complete = false;
-    report(`✗ Docker: ${engineProblem}; containers, networks and images were not removed: run \`em-sim reset\` again once it answers`);
+    report(`✗ Docker: ${engine.missingMessage()}; containers, networks and images were not removed: run \`em-sim reset\` again once it answers`);
   } else {
-    if (plan.instanceId) {
-      const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL.instance}=${plan.instanceId}`] } });
-      for (const c of containers) {
-        const name = c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12);
-        await docker.getContainer(c.Id).remove({ force: true }).then(
-          () => done(`✓ removed container ${name}`),
-          (err: unknown) => failed(`container ${name}`, err),
-        );
-      }
-    }
-    for (const user of plan.users) {
-      const name = PodService.networkName(user);
-      const networks = await docker.listNetworks({ filters: { name: [name] } });
-      // The name filter matches substrings: keep the exact name only.
-      for (const network of networks.filter((n) => n.Name === name)) {
-        await docker.getNetwork(network.Id).remove().then(
-          () => done(`✓ removed network ${name}`),
-          (err: unknown) => failed(`network ${name} (a container outside this data directory may still use it)`, err),
-        );
-      }
-      const images = await docker.listImages({ filters: { reference: [`${user}-*`] } });
-      for (const image of images) {
-        // Untag by name, never remove by id: a user's tag may share its image with a catalog tag.
-        for (const tag of (image.RepoTags ?? []).filter((t) => t.startsWith(`${user}-`))) {
-          await docker.getImage(tag).remove().then(
-            () => done(`✓ removed image ${tag}`),
-            (err: unknown) => failed(`image ${tag}`, err),
-          );
-        }
-      }
-    }
+    await removeFromEngine(engine, plan, done, failed);
   }
 
   for (const p of plan.paths) {
@@ -127,6 +97,34 @@ export async function resetState(plan: ResetPlan, docker: Docker | null, engineP
     }
   }
   return { complete, removed };
+}
+
+/** The instance's containers, the users' networks and the users' images (untagged by name). */
+async function removeFromEngine(engine: EngineTools, plan: ResetPlan, done: (line: string) => void, failed: (what: string, err: unknown) => void): Promise<void> {
+  if (plan.instanceId) {
+    for (const c of await engine.containers.listContainers()) {
+      const name = c.name || c.id.slice(0, 12);
+      await engine.containers.remove(c.id).then(
+        () => done(`✓ removed container ${name}`),
+        (err: unknown) => failed(`container ${name}`, err),
+      );
+    }
+  }
+  const images = plan.users.length ? await engine.images.list() : [];
+  for (const user of plan.users) {
+    const name = networkName(user);
+    await engine.containers.removeNetwork(name).then(
+      (existed) => existed && done(`✓ removed network ${name}`),
+      (err: unknown) => failed(`network ${name} (a container outside this data directory may still use it)`, err),
+    );
+    // Untag by name, never remove by id: a user's tag may share its image with a catalog tag.
+    for (const tag of images.flatMap((image) => image.repoTags).filter((t) => t.startsWith(`${user}-`))) {
+      await engine.images.remove(tag).then(
+        () => done(`✓ removed image ${tag}`),
+        (err: unknown) => failed(`image ${tag}`, err),
+      );
+    }
+  }
 }
 
 /** Refuses to pull the database from under a simulator that answers at the configured address. */

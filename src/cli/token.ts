@@ -1,7 +1,6 @@
-import { tokenSettings } from '../adapters/fs/data-dir-files.ts';
 import type { SimConfig } from '../config/schema.ts';
-import type { Clock } from '../domain/clock.ts';
-import { TokenService } from '../domain/tokens.ts';
+import type { TokenService } from '../domain/auth/tokens.ts';
+import { tokenIssuer } from '../simulator.ts';
 import { CliError } from './errors.ts';
 
 export interface IssuedTokens {
@@ -13,7 +12,9 @@ export interface IssuedTokens {
 
 /**
  * `em-sim token [USER]`: a token pair for a configured user (the first one by default), signed
- * with the secret the server uses on this data directory, so the server accepts it.
+ * with the secret the server uses on this data directory, so the server accepts it. Tokens carry
+ * real time: the server's clock starts at real time (a clock moved through /sim/clock may see
+ * them as not yet valid or expired).
  */
 export async function issueTokens(config: SimConfig, user?: string): Promise<IssuedTokens> {
   const users = config.users.map((u) => u.username);
@@ -22,21 +23,12 @@ export async function issueTokens(config: SimConfig, user?: string): Promise<Iss
   if (!users.includes(username)) {
     throw new CliError(`unknown user "${username}": the configured users are ${users.join(', ')} ("users" in sim-config.yaml)`);
   }
-  let settings;
+  let tokens: TokenService;
   try {
-    settings = tokenSettings(config);
+    tokens = tokenIssuer(config);
   } catch (err) {
     throw new CliError((err as Error).message);
   }
-  const tokens = new TokenService(settings, REAL_CLOCK);
   const { access, refresh } = await tokens.issuePair(username);
   return { user: username, access, refresh, accessLifetimeSeconds: config.auth.access_token_lifetime };
 }
-
-// Tokens carry real time: the server's clock starts at real time (a clock moved through
-// /sim/clock may see them as not yet valid or expired).
-const REAL_CLOCK: Clock = {
-  now: () => Date.now(),
-  at: () => () => {},
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { parseZonedIso } from '../domain/iso-time.ts';
+import { parseZonedIso } from '../domain/time/iso-time.ts';
 
 // Keys are snake_case because they are the names users type in sim-config.yaml and the ones
-// outside scripts rely on. Defaults live here so the schema is the one source of truth.
+// outside scripts rely on. Defaults live here so the schema is the one source of truth. The
+// composition root (src/simulator.ts) translates the parsed configuration into the domain's terms.
 
 const isoWithZone = z
   .string()
@@ -30,9 +31,6 @@ const nodeSchema = (cpus: number, memoryMb: number) =>
       availability: z.array(windowSchema).optional(),
     })
     .prefault({});
-
-export const NODE_NAMES = ['FPGA', 'GPU', 'MPU'] as const;
-export type NodeName = (typeof NODE_NAMES)[number];
 
 const catalogEntrySchema = z.union([
   z.string().min(1),

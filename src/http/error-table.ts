@@ -1,5 +1,5 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { ErrorCode } from '../domain/errors.ts';
+import type { ErrorCode, SimError } from '../domain/errors.ts';
 
 /** The one place a failure code becomes an HTTP status. */
 export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
@@ -33,3 +33,12 @@ export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL_ERROR: 500,
 };
+
+/** A failure as the EM answers it: the status, `{"error", "message"}` (plus `log_tail` for builds and loads), and Retry-After when known. */
+export function errorAnswer(err: SimError): { status: ContentfulStatusCode; body: Record<string, unknown>; headers: Record<string, string> } {
+  const body: Record<string, unknown> = { error: err.code, message: err.message };
+  if (err.extra.log_tail) body.log_tail = err.extra.log_tail;
+  const headers: Record<string, string> = {};
+  if (err.extra.retryAfter !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(err.extra.retryAfter)));
+  return { status: STATUS_OF[err.code], body, headers };
+}

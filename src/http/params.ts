@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { SimError } from '../domain/errors.ts';
 import type { AppEnv } from './env.ts';
+import { PARAMETER_BODY_LIMIT } from './limits.ts';
 
 /*
  * Clients of every age talk to the EM: form data, url-encoded bodies, JSON, and GET query
@@ -11,6 +12,7 @@ import type { AppEnv } from './env.ts';
 
 export type RawParams = Record<string, unknown>;
 
+/** Every parameter of the request: the query string, then the body (form, url-encoded or JSON), unset ones dropped. */
 export async function readParams(c: Context<AppEnv>): Promise<RawParams> {
   const params: RawParams = {};
   for (const [key, values] of Object.entries(c.req.queries())) {
@@ -29,9 +31,6 @@ export function withoutUnset<T extends RawParams>(params: T): T {
   return params;
 }
 
-// GET parameters are small; the limit matches the one on other bodies (src/http/app.ts).
-const GET_BODY_LIMIT = 1 << 20;
-
 /**
  * Python's requests sends a body with GET when given data=; the Node adapter hands Hono no body
  * for a GET, so it is read here from the connection and wrapped as a request of its own.
@@ -39,9 +38,9 @@ const GET_BODY_LIMIT = 1 << 20;
 async function getBody(c: Context<AppEnv>): Promise<Request | null> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (!incoming || (!incoming.headers['content-length'] && !incoming.headers['transfer-encoding'])) return null;
-  const body = await readUpTo(incoming, GET_BODY_LIMIT);
+  const body = await readUpTo(incoming, PARAMETER_BODY_LIMIT);
   if (!body) {
-    throw new SimError('INVALID_PARAMETER', `Request body is larger than ${GET_BODY_LIMIT} bytes; only /em/files/uplink takes large bodies`);
+    throw new SimError('INVALID_PARAMETER', `Request body is larger than ${PARAMETER_BODY_LIMIT} bytes; only /em/files/uplink takes large bodies`);
   }
   return new Request(c.req.url, { method: 'POST', headers: c.req.raw.headers, body: new Uint8Array(body) });
 }

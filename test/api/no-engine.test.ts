@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerRuntime } from '../../src/adapters/docker/docker-runtime.ts';
-import { connectDocker } from '../../src/adapters/docker/engine.ts';
 import { form, startSim, type TestSim } from '../helpers/sim.ts';
 
 // Without a Docker engine the file API keeps working; pod and image endpoints say what to start.
@@ -10,7 +8,7 @@ describe('without a Docker engine', () => {
   const env = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
 
   beforeAll(async () => {
-    sim = await startSim({ runtime: new DockerRuntime(connectDocker(env), env) });
+    sim = await startSim({ dockerEnv: env });
   });
   afterAll(() => sim.close());
 

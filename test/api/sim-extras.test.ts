@@ -1,12 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEnv } from '../../src/http/env.ts';
+import { JsonLogger } from '../../src/adapters/log/json-logger.ts';
 import { RequestLog, requestLog, type RequestRecord } from '../../src/http/middleware/request-log.ts';
-import { Logger } from '../../src/logger.ts';
+import { listen } from '../../src/http/node-server.ts';
 import { form, startSim, uniqueName, type TestSim } from '../helpers/sim.ts';
 
 const NOT_PROVIDED = { detail: 'Authentication credentials were not provided.' };
@@ -90,7 +89,7 @@ describe('/sim/requests', () => {
 describe('request log middleware', () => {
   it('writes one line per request with user, status and body bytes, streamed responses included', async () => {
     const lines: Record<string, unknown>[] = [];
-    const logger = new Logger('info', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+    const logger = new JsonLogger('info', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
     const log = new RequestLog(2);
     const app = new Hono<AppEnv>();
     app.use('*', requestLog(logger, log));
@@ -107,9 +106,9 @@ describe('request log middleware', () => {
       setTimeout(() => out.end('defgh'), 5);
       return RESPONSE_ALREADY_SENT;
     });
-    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
-    await new Promise((resolve) => server.once('listening', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Served as em-sim serves: the request log reads the body bytes off node-server.ts's metered request and response.
+    const server = await listen(app.fetch, '127.0.0.1', 0);
+    const url = server.url;
     try {
       expect(await (await fetch(`${url}/json?x=1`)).text()).toBe('{"hello":"world"}');
       // A chunked body: no Content-Length, counted as it is read.
@@ -124,7 +123,7 @@ describe('request log middleware', () => {
       expect(await (await fetch(`${url}/private/stream`)).text()).toBe('abcdefgh');
       await expect.poll(() => lines.length).toBe(3);
     } finally {
-      server.close();
+      await server.close();
     }
     expect(lines.map(({ time, duration_ms, ...rest }) => rest)).toEqual([
       { level: 'info', msg: 'request', method: 'GET', path: '/json', query: 'x=1', status: 200, bytes_in: 0, bytes_out: 17 },

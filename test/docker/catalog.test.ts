@@ -1,19 +1,16 @@
 import type Docker from 'dockerode';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  ensureCatalogImages,
-  missingCatalogImages,
-  STANDIN_KIND_LABEL,
-  STANDIN_LABEL,
-  type CatalogImageReport,
-} from '../../src/adapters/docker/catalog-images.ts';
 import { requireDocker } from '../../src/adapters/docker/engine.ts';
+import { LABEL } from '../../src/adapters/docker/labels.ts';
 import { buildConfig } from '../../src/config/load.ts';
-import { catalogEntries } from '../../src/domain/catalog.ts';
+import type { CatalogImageReport } from '../../src/domain/images/catalog-provisioning.ts';
+import { engineTools } from '../../src/simulator.ts';
 
 // The default catalog: the images every Docker test relies on.
-const { images } = buildConfig();
-const entries = catalogEntries(images);
+const config = buildConfig();
+const { images } = config;
+const tools = engineTools(config);
+const entries = tools.catalog;
 
 let docker: Docker;
 let first: CatalogImageReport[];
@@ -22,7 +19,7 @@ beforeAll(async () => {
   // Throws "no Docker engine answers at ...: start one ... or set DOCKER_HOST" when there is none:
   // these tests fail then, they never skip.
   docker = await requireDocker();
-  first = await ensureCatalogImages(docker, entries, images.registry);
+  first = await tools.provisionCatalog({});
 });
 
 /** Runs a command in a throwaway container and returns its exit code and output. */
@@ -58,16 +55,16 @@ describe('the onboard catalog on the engine', () => {
       const prefixed = await docker.getImage(`${images.registry}/${entry.ref}`).inspect();
       expect(prefixed.Id, entry.ref).toBe(plain.Id);
     }
-    expect(await missingCatalogImages(docker, entries, images.registry)).toEqual([]);
+    expect(await tools.missingCatalogImages()).toEqual([]);
   });
 
   it('labels stand-ins with their kind', async () => {
     for (const entry of entries) {
       const report = first.find((r) => r.ref === entry.ref)!;
       const labels = (await docker.getImage(entry.ref).inspect()).Config.Labels ?? {};
-      if (report.status === 'standin-built' || labels[STANDIN_LABEL]) {
-        expect(labels[STANDIN_LABEL], entry.ref).toBe('true');
-        expect(labels[STANDIN_KIND_LABEL], entry.ref).toBe(entry.standin);
+      if (report.status === 'standin-built' || labels[LABEL.standin]) {
+        expect(labels[LABEL.standin], entry.ref).toBe('true');
+        expect(labels[LABEL.standinKind], entry.ref).toBe(entry.standin);
       }
     }
   });
@@ -96,7 +93,7 @@ describe('the onboard catalog on the engine', () => {
   });
 
   it('finds everything present on a second call', async () => {
-    const second = await ensureCatalogImages(docker, entries, images.registry);
+    const second = await tools.provisionCatalog({});
     expect(second.map((r) => [r.ref, r.status])).toEqual(entries.map((e) => [e.ref, 'present']));
   });
 });

@@ -5,8 +5,6 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import { parse } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerRuntime } from '../../src/adapters/docker/docker-runtime.ts';
-import { connectDocker } from '../../src/adapters/docker/engine.ts';
 import { expectedHash, tree } from '../api/_support.ts';
 import { spawnSim, type ChildSim } from '../helpers/child-sim.ts';
 import { startSim, tempDir, uniqueName, type TestSim } from '../helpers/sim.ts';
@@ -213,7 +211,7 @@ describe('the Docker engine stopped while the simulator runs', () => {
     docker = await requireDocker();
     proxy = await startSocketProxy(path.join(dir, 'docker.sock'));
     const env = { DOCKER_HOST: `unix://${proxy.path}` };
-    sim = await startSim({ users: [user], runtime: new DockerRuntime(connectDocker(env), env) });
+    sim = await startSim({ users: [user], dockerEnv: env });
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -1,16 +1,8 @@
 import type { Readable } from 'node:stream';
 import { DEFAULT_CATALOG } from '../../src/config/schema.ts';
-import type { Clock } from '../../src/domain/clock.ts';
-import {
-  EngineLogFailure,
-  StartFailure,
-  type BuildRequest,
-  type ContainerRuntime,
-  type ContainerSpec,
-  type ContainerState,
-  type ImageInfo,
-  type ManagedContainer,
-} from '../../src/domain/runtime.ts';
+import type { Clock } from '../../src/domain/ports/clock.ts';
+import { StartFailure, type ContainerEngine, type ContainerRuntime, type ContainerSpec, type ContainerState, type OwnedContainer } from '../../src/domain/ports/container-runtime.ts';
+import { EngineLogFailure, type BuildRequest, type ImageInfo, type ImageStore, type PullResult, type StandinMark } from '../../src/domain/ports/image-store.ts';
 
 /** One call of run(), in call order, stamped with the simulated time it happened at. */
 export interface RunRecord {
@@ -71,12 +63,14 @@ export class FakeRuntime implements ContainerRuntime {
 
   private clock: Pick<Clock, 'now' | 'at'> | null = null;
   private readonly containers = new Map<string, FakeContainer>();
-  private readonly images = new Map<string, ImageInfo>();
-  private readonly listeners = new Set<{ filter: string[]; fn: (id: string) => void }>();
+  private readonly listeners = new Set<(id: string) => void>();
   private nextId = 1;
+  /** Images, kept in memory: the catalog's (or those given), and what build() makes. */
+  readonly images: FakeImages;
 
   constructor(options: { images?: string[] } = {}) {
-    for (const ref of options.images ?? DEFAULT_CATALOG) this.addImage(ref);
+    this.images = new FakeImages(() => this.up());
+    for (const ref of options.images ?? DEFAULT_CATALOG) this.images.add(ref);
   }
 
   /** The simulator's clock exists only once it started; bind it then. */
@@ -84,18 +78,9 @@ export class FakeRuntime implements ContainerRuntime {
     this.clock = clock;
   }
 
-  addImage(ref: string, labels: Record<string, string> = {}): ImageInfo {
-    const tag = normalize(ref);
-    const info: ImageInfo = {
-      id: `sha256:${(this.nextId++).toString(16).padStart(64, '0')}`,
-      repoTags: [tag],
-      size: 1000,
-      created: new Date().toISOString(),
-      architecture: 'amd64',
-      labels,
-    };
-    this.images.set(tag, info);
-    return info;
+  /** Both engine ports, as the simulator takes them. */
+  get engine(): ContainerEngine {
+    return { containers: this, images: this.images };
   }
 
   /** Runs of one container name, in order. */
@@ -115,7 +100,7 @@ export class FakeRuntime implements ContainerRuntime {
     this.finish(container, exitCode, oomKilled);
   }
 
-  // ---- ContainerRuntime ----
+  // ---- ContainerRuntime and ImageStore ----
 
   async available(): Promise<boolean> {
     return this.isAvailable;
@@ -134,44 +119,9 @@ export class FakeRuntime implements ContainerRuntime {
     this.networks.add(name);
   }
 
-  async removeNetwork(name: string): Promise<void> {
+  async removeNetwork(name: string): Promise<boolean> {
     this.up();
-    this.networks.delete(name);
-  }
-
-  async inspectImage(ref: string): Promise<ImageInfo | null> {
-    this.up();
-    if (ref.startsWith('sha256:')) return [...this.images.values()].find((i) => i.id === ref) ?? null;
-    return this.images.get(normalize(ref)) ?? null;
-  }
-
-  async listImages(): Promise<ImageInfo[]> {
-    this.up();
-    return [...new Set(this.images.values())];
-  }
-
-  async build(request: BuildRequest): Promise<string[]> {
-    this.up();
-    await drain(request.context);
-    this.addImage(request.tag, request.labels);
-    return [`Successfully tagged ${request.tag}\n`];
-  }
-
-  async load(tar: Readable): Promise<string[]> {
-    this.up();
-    await drain(tar);
-    throw new EngineLogFailure('load is not simulated', ['the fake runtime cannot load image archives\n']);
-  }
-
-  async tagImage(source: string, target: string): Promise<void> {
-    const info = await this.inspectImage(source);
-    if (!info) throw new Error(`fake runtime: no image ${source}`);
-    this.images.set(normalize(target), info);
-  }
-
-  async removeImage(ref: string): Promise<void> {
-    this.up();
-    this.images.delete(normalize(ref));
+    return this.networks.delete(name);
   }
 
   async run(spec: ContainerSpec): Promise<string> {
@@ -220,7 +170,7 @@ export class FakeRuntime implements ContainerRuntime {
       startedAt: c.startedAt,
       finishedAt: c.finishedAt,
       error: c.error,
-      labels: { ...c.spec.labels },
+      managed: true,
     };
   }
 
@@ -241,17 +191,14 @@ export class FakeRuntime implements ContainerRuntime {
     this.containers.delete(c.id);
   }
 
-  async listContainers(labelFilter: string[]): Promise<ManagedContainer[]> {
+  async listContainers(): Promise<OwnedContainer[]> {
     this.up();
-    return [...this.containers.values()]
-      .filter((c) => matches(c.spec.labels, labelFilter))
-      .map((c) => ({ id: c.id, name: c.name, labels: { ...c.spec.labels }, running: c.running }));
+    return [...this.containers.values()].map((c) => ({ id: c.id, name: c.name, owner: { ...c.spec.owner }, running: c.running }));
   }
 
-  async onContainerExit(labelFilter: string[], listener: (id: string) => void): Promise<() => void> {
-    const entry = { filter: labelFilter, fn: listener };
-    this.listeners.add(entry);
-    return () => this.listeners.delete(entry);
+  async onContainerExit(listener: (id: string) => void): Promise<() => void> {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   async logs(id: string): Promise<{ stdout: string; stderr: string }> {
@@ -266,7 +213,7 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   /** A real engine that is down fails every call; so does this one. */
-  private up(): void {
+  up(): void {
     if (!this.isAvailable) throw new Error('connect ENOENT /var/run/docker.sock (fake runtime switched off)');
   }
 
@@ -282,17 +229,8 @@ export class FakeRuntime implements ContainerRuntime {
     c.oomKilled = oomKilled;
     c.finishedAt = new Date().toISOString();
     // Engine events arrive asynchronously, after the call that caused them.
-    for (const { filter, fn } of this.listeners) {
-      if (matches(c.spec.labels, filter)) queueMicrotask(() => fn(c.id));
-    }
+    for (const fn of this.listeners) queueMicrotask(() => fn(c.id));
   }
-}
-
-function matches(labels: Record<string, string>, filter: string[]): boolean {
-  return filter.every((f) => {
-    const eq = f.indexOf('=');
-    return eq === -1 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1);
-  });
 }
 
 /** NAME -> NAME:latest, as the engine reads a reference without a tag. */
@@ -303,5 +241,80 @@ function normalize(ref: string): string {
 async function drain(stream: Readable): Promise<void> {
   for await (const _ of stream) {
     /* discard */
+  }
+}
+
+/** The ImageStore of the fake engine: references to image records in memory. */
+export class FakeImages implements ImageStore {
+  private readonly byRef = new Map<string, ImageInfo>();
+  private nextId = 1;
+
+  /** `up` throws when the fake engine is switched off. */
+  constructor(private readonly up: () => void) {}
+
+  /** Adds an image under `ref` (NAME -> NAME:latest). */
+  add(ref: string): ImageInfo {
+    const tag = normalize(ref);
+    const info: ImageInfo = {
+      id: `sha256:${(this.nextId++).toString(16).padStart(64, '0')}`,
+      repoTags: [tag],
+      size: 1000,
+      created: new Date().toISOString(),
+      architecture: 'amd64',
+    };
+    this.byRef.set(tag, info);
+    return info;
+  }
+
+  async inspect(ref: string): Promise<ImageInfo | null> {
+    this.up();
+    if (ref.startsWith('sha256:')) return [...this.byRef.values()].find((i) => i.id === ref) ?? null;
+    return this.byRef.get(normalize(ref)) ?? null;
+  }
+
+  async list(): Promise<ImageInfo[]> {
+    this.up();
+    return [...new Set(this.byRef.values())];
+  }
+
+  async build(request: BuildRequest): Promise<string[]> {
+    this.up();
+    await drain(request.context);
+    this.add(request.tag);
+    return [`Successfully tagged ${request.tag}\n`];
+  }
+
+  async load(tar: Readable): Promise<string[]> {
+    this.up();
+    await drain(tar);
+    throw new EngineLogFailure('load is not simulated', ['the fake runtime cannot load image archives\n']);
+  }
+
+  async archiveTags(tar: Readable): Promise<string[] | null> {
+    await drain(tar);
+    return null;
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    const info = await this.inspect(source);
+    if (!info) throw new Error(`fake runtime: no image ${source}`);
+    this.byRef.set(normalize(target), info);
+  }
+
+  async remove(ref: string): Promise<void> {
+    this.up();
+    this.byRef.delete(normalize(ref));
+  }
+
+  async pull(): Promise<PullResult> {
+    return { ok: false, reason: 'the fake runtime reaches no registry', unreachable: true };
+  }
+
+  async importRootfs(): Promise<{ id: string; size: number }> {
+    throw new Error('the fake runtime cannot import images');
+  }
+
+  async findStandin(_mark: StandinMark): Promise<string | undefined> {
+    return undefined;
   }
 }

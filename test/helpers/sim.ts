@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildConfig } from '../../src/config/load.ts';
 import type { SimConfig, SimConfigInput } from '../../src/config/schema.ts';
-import type { ContainerRuntime } from '../../src/domain/runtime.ts';
-import { Logger } from '../../src/logger.ts';
-import { startServer, type RunningSimulator } from '../../src/server.ts';
+import { JsonLogger } from '../../src/adapters/log/json-logger.ts';
+import type { ContainerEngine } from '../../src/domain/ports/container-runtime.ts';
+import { startServer, type RunningSimulator } from '../../src/simulator.ts';
 
 export const PASSWORD = 'test-password';
 
@@ -38,11 +38,11 @@ export function tempDir(prefix = 'em-sim-test-'): string {
 
 /**
  * Starts a real simulator on an ephemeral port with its own data directory. Users named in
- * `users` get PASSWORD; `client1` is always there. `runtime` replaces the Docker engine
- * (test/helpers/fake-runtime.ts).
+ * `users` get PASSWORD; `client1` is always there. `engine` replaces the Docker engine
+ * (test/helpers/fake-runtime.ts); `dockerEnv` points the Docker engine elsewhere (DOCKER_HOST).
  */
 export async function startSim(
-  options: { users?: string[]; config?: SimConfigInput; dataDir?: string; runtime?: ContainerRuntime } = {},
+  options: { users?: string[]; config?: SimConfigInput; dataDir?: string; engine?: ContainerEngine; dockerEnv?: NodeJS.ProcessEnv } = {},
 ): Promise<TestSim> {
   const dataDir = options.dataDir ?? tempDir();
   const ownsDir = !options.dataDir;
@@ -55,8 +55,9 @@ export async function startSim(
     log: { level: 'silent', ...options.config?.log },
   });
   const running = await startServer(config, {
-    logger: new Logger(config.log.level),
-    ...(options.runtime ? { runtime: options.runtime } : {}),
+    logger: new JsonLogger(config.log.level),
+    ...(options.engine ? { engine: options.engine } : {}),
+    ...(options.dockerEnv ? { dockerEnv: options.dockerEnv } : {}),
   });
   const tokens = new Map<string, string>();
   const token = async (user = 'client1') => {

@@ -24,7 +24,7 @@ export async function startScheduleSim(options: { users?: string[]; config?: Sim
   const runtime = new FakeRuntime();
   const sim = await startSim({
     ...options,
-    runtime,
+    engine: runtime.engine,
     config: {
       ...options.config,
       clock: { control: true, ...options.config?.clock },

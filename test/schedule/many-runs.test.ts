@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NODE_NAMES } from '../../src/config/schema.ts';
+import { NODE_NAMES } from '../../src/domain/nodes/node-schedule.ts';
 import { HOUR, MINUTE, iso, startScheduleSim, wholeSecond, type ScheduleSim } from './_support.ts';
 
 const USERS = ['alpha', 'bravo', 'charlie', 'delta'];

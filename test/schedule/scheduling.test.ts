@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEADLINE_MESSAGE } from '../../src/domain/pods.ts';
+import { DEADLINE_MESSAGE } from '../../src/domain/pods/pod-service.ts';
 import { HOUR, MINUTE, iso, isoSeconds, startScheduleSim, wholeSecond, type ScheduleSim } from './_support.ts';
 
 const run = (sim: ScheduleSim, fields: Record<string, unknown>, user?: string) =>

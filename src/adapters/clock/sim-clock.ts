@@ -1,4 +1,4 @@
-import type { ControllableClock } from '../../domain/clock.ts';
+import type { ControllableClock } from '../../domain/ports/clock.ts';
 
 interface Timer {
   id: number;
@@ -10,7 +10,7 @@ interface Timer {
 const MAX_TIMEOUT = 2 ** 31 - 1;
 
 /**
- * Simulated time = an anchor plus real elapsed time times `speed`. Setting or advancing the clock
+ * The Clock port. Simulated time = an anchor plus real elapsed time times `speed`. Setting or advancing the clock
  * moves the anchor; timers are kept sorted and the single real setTimeout is re-armed for the
  * earliest one whenever the anchor or the timer set changes.
  */
@@ -26,6 +26,8 @@ export class SimClock implements ControllableClock {
     readonly speed = 1,
     start?: number,
     private readonly realNow: () => number = () => performance.timeOrigin + performance.now(),
+    /** Wall-clock time, as container engines stamp their events. */
+    private readonly wallNow: () => number = () => Date.now(),
   ) {
     this.anchorReal = this.realNow();
     this.anchorSim = start ?? Date.now();
@@ -48,6 +50,11 @@ export class SimClock implements ControllableClock {
         this.arm();
       }
     };
+  }
+
+  fromRealTime(realMs: number): number {
+    const realAgo = Math.max(0, this.wallNow() - realMs);
+    return Math.round(this.now() - realAgo * this.speed);
   }
 
   sleep(ms: number): Promise<void> {

@@ -1,28 +1,32 @@
 import { cpus } from 'node:os';
-import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import {
-  EngineLogFailure,
   StartFailure,
-  type BuildRequest,
   type ContainerRuntime,
   type ContainerSpec,
   type ContainerState,
-  type ImageInfo,
-  type ManagedContainer,
-} from '../../domain/runtime.ts';
+  type OwnedContainer,
+} from '../../domain/ports/container-runtime.ts';
 import { describeEngine, dockerAvailable, engineMissingMessage } from './engine.ts';
+import { demux, engineMessage, statusOf } from './engine-output.ts';
+import { instanceFilter, isManaged, networkLabels, ownerOf, podLabels } from './labels.ts';
 
 const PING_CACHE_MS = 1000;
 const INHIBIT_IPV4 = 'com.docker.network.bridge.inhibit_ipv4';
 
-/** The container runtime on a real Docker engine, through dockerode. */
+/**
+ * The ContainerRuntime port on a real Docker engine, through dockerode. Pods run unprivileged,
+ * with no-new-privileges, their node's CPU and memory limits, and only their volume mounted; user
+ * networks are internal bridges without an address on the host.
+ */
 export class DockerRuntime implements ContainerRuntime {
   private lastPing = { at: 0, ok: false };
   private readonly hostCpus = cpus().length;
 
   constructor(
     private readonly docker: Docker,
+    /** The simulator instance whose containers this runtime makes, lists and watches. */
+    private readonly instanceId: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
@@ -42,7 +46,7 @@ export class DockerRuntime implements ContainerRuntime {
     return `No Docker engine: ${engineMissingMessage(this.env)}. File endpoints keep working meanwhile.`;
   }
 
-  async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
+  async ensureNetwork(name: string, user: string): Promise<void> {
     try {
       const existing = await this.docker.getNetwork(name).inspect();
       if (existing.Internal && existing.Options?.[INHIBIT_IPV4] === 'true') return;
@@ -59,7 +63,7 @@ export class DockerRuntime implements ContainerRuntime {
         Name: name,
         Driver: 'bridge',
         Internal: true,
-        Labels: labels,
+        Labels: networkLabels(user),
         CheckDuplicate: true,
         Options: { [INHIBIT_IPV4]: 'true' },
       });
@@ -68,92 +72,13 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async removeNetwork(name: string): Promise<void> {
+  async removeNetwork(name: string): Promise<boolean> {
     try {
       await this.docker.getNetwork(name).remove();
+      return true;
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
-    }
-  }
-
-  async inspectImage(ref: string): Promise<ImageInfo | null> {
-    try {
-      const info = await this.docker.getImage(ref).inspect();
-      return {
-        id: info.Id,
-        repoTags: info.RepoTags ?? [],
-        size: info.Size,
-        created: info.Created,
-        architecture: info.Architecture,
-        labels: info.Config?.Labels ?? {},
-      };
-    } catch (err) {
-      if (statusOf(err) === 404) return null;
-      throw err;
-    }
-  }
-
-  async listImages(): Promise<ImageInfo[]> {
-    const images = await this.docker.listImages();
-    const out: ImageInfo[] = [];
-    for (const image of images) {
-      const info = await this.inspectImage(image.Id);
-      if (info) out.push(info);
-    }
-    return out;
-  }
-
-  async build(request: BuildRequest): Promise<string[]> {
-    const lines: string[] = [];
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = await this.docker.buildImage(request.context, {
-        t: request.tag,
-        dockerfile: request.dockerfile,
-        // Air-gapped like onboard: RUN steps get no network, and nothing is pulled.
-        networkmode: 'none',
-        pull: false,
-        rm: true,
-        forcerm: true,
-        labels: request.labels,
-      });
-    } catch (err) {
-      throw new EngineLogFailure('build refused', [...lines, lineOf(engineMessage(err))]);
-    }
-    const error = await followJson(this.docker, stream, (event) => {
-      if (typeof event.stream === 'string') lines.push(...splitLines(event.stream));
-      if (typeof event.status === 'string') lines.push(lineOf(event.status));
-    });
-    if (error) throw new EngineLogFailure('build failed', [...lines, lineOf(error)]);
-    return lines;
-  }
-
-  async load(tar: Readable): Promise<string[]> {
-    const lines: string[] = [];
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = await this.docker.loadImage(tar, { quiet: false });
-    } catch (err) {
-      throw new EngineLogFailure('load refused', [lineOf(engineMessage(err))]);
-    }
-    const error = await followJson(this.docker, stream, (event) => {
-      if (typeof event.stream === 'string') lines.push(...splitLines(event.stream));
-    });
-    if (error) throw new EngineLogFailure('load failed', [...lines, lineOf(error)]);
-    return lines;
-  }
-
-  async tagImage(source: string, target: string): Promise<void> {
-    const colon = target.lastIndexOf(':');
-    const hasTag = colon > target.lastIndexOf('/');
-    await this.docker.getImage(source).tag({ repo: hasTag ? target.slice(0, colon) : target, tag: hasTag ? target.slice(colon + 1) : 'latest' });
-  }
-
-  async removeImage(ref: string): Promise<void> {
-    try {
-      await this.docker.getImage(ref).remove({ noprune: false });
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+      return false;
     }
   }
 
@@ -167,7 +92,7 @@ export class DockerRuntime implements ContainerRuntime {
         ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
         ...(spec.cmd ? { Cmd: spec.cmd } : {}),
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        Labels: spec.labels,
+        Labels: podLabels(this.instanceId, spec.owner),
         HostConfig: {
           Binds: [`${spec.volumeDir}:/data`],
           NetworkMode: spec.network,
@@ -206,7 +131,7 @@ export class DockerRuntime implements ContainerRuntime {
         startedAt: never(state.StartedAt),
         finishedAt: state.Running ? null : never(state.FinishedAt),
         error: state.Error || null,
-        labels: info.Config.Labels ?? {},
+        managed: isManaged(info.Config.Labels ?? undefined),
       };
     } catch (err) {
       if (statusOf(err) === 404) return null;
@@ -233,14 +158,14 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async listContainers(labelFilter: string[]): Promise<ManagedContainer[]> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: labelFilter } });
-    return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), labels: c.Labels, running: c.State === 'running' }));
+  async listContainers(): Promise<OwnedContainer[]> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: instanceFilter(this.instanceId) } });
+    return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), owner: ownerOf(c.Labels), running: c.State === 'running' }));
   }
 
-  async onContainerExit(labelFilter: string[], listener: (id: string) => void): Promise<() => void> {
+  async onContainerExit(listener: (id: string) => void): Promise<() => void> {
     const stream = (await this.docker.getEvents({
-      filters: { type: ['container'], event: ['die'], label: labelFilter },
+      filters: { type: ['container'], event: ['die'], label: instanceFilter(this.instanceId) },
     })) as NodeJS.ReadableStream & { destroy?: () => void };
     let buffer = '';
     stream.on('data', (chunk: Buffer) => {
@@ -264,66 +189,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async logs(id: string): Promise<{ stdout: string; stderr: string }> {
-    const container = this.docker.getContainer(id);
-    const raw = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    const raw = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
     return demux(raw);
   }
-}
-
-/** Splits Docker's multiplexed log format (8-byte frame headers) into stdout and stderr. */
-function demux(raw: Buffer): { stdout: string; stderr: string } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= raw.length) {
-    const kind = raw[offset];
-    const size = raw.readUInt32BE(offset + 4);
-    const frame = raw.subarray(offset + 8, offset + 8 + size);
-    (kind === 2 ? err : out).push(frame);
-    offset += 8 + size;
-  }
-  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-}
-
-async function followJson(
-  docker: Docker,
-  stream: NodeJS.ReadableStream,
-  onEvent: (event: Record<string, unknown>) => void,
-): Promise<string | null> {
-  return new Promise((resolve) => {
-    let error: string | null = null;
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null) => resolve(error ?? (err ? err.message : null)),
-      (event: Record<string, unknown>) => {
-        if (typeof event.error === 'string') error = event.error;
-        else onEvent(event);
-      },
-    );
-  });
-}
-
-function splitLines(text: string): string[] {
-  return text
-    .split(/(?<=\n)/)
-    .filter((l) => l.length > 0)
-    .map(lineOf);
-}
-
-/** Log lines end with a newline, as the real EM's log_tail entries do. */
-function lineOf(text: string): string {
-  return text.endsWith('\n') ? text : `${text}\n`;
-}
-
-export function statusOf(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null ? (err as { statusCode?: number }).statusCode : undefined;
-}
-
-/** The engine's own words from a dockerode error. */
-export function engineMessage(err: unknown): string {
-  const json = (err as { json?: { message?: string } }).json;
-  if (json?.message) return json.message;
-  const reason = (err as { reason?: string }).reason;
-  const message = (err as Error).message ?? String(err);
-  return reason && !message.includes(reason) ? `${reason}: ${message}` : message;
 }

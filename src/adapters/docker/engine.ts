@@ -85,3 +85,13 @@ export async function requireDocker(env: NodeJS.ProcessEnv = process.env, timeou
   if (!(await dockerAvailable(docker, timeoutMs))) throw new Error(engineMissingMessage(env));
   return docker;
 }
+
+/** "28.2.2 (linux/amd64)": the engine's version and platform, or null when it does not say. */
+export async function engineVersion(docker: Docker): Promise<string | null> {
+  try {
+    const v = await docker.version();
+    return `${v.Version} (${v.Os}/${v.Arch})`;
+  } catch {
+    return null;
+  }
+}

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SimConfig } from '../../config/schema.ts';
-import type { TokenSettings } from '../../domain/tokens.ts';
+
+/*
+ * The small files of the data directory that outlive the database: instance-id and secret.key.
+ */
 
 /**
- * A small file of the data directory (instance-id, secret.key): read it, or make it with
- * `make()` when it does not exist yet. Two processes making it at once end up reading the
- * same content (the loser of the exclusive create reads the winner's).
+ * A small file of the data directory: read it, or make it with `make()` when it does not exist
+ * yet. Two processes making it at once end up reading the same content (the loser of the
+ * exclusive create reads the winner's). Throws an Error naming the file when it can do neither.
  */
 export function readOrCreate(file: string, make: () => string, mode: number): string {
   try {
@@ -24,17 +26,20 @@ export function readOrCreate(file: string, make: () => string, mode: number): st
 }
 
 /**
- * How tokens are signed and for how long they live. The secret is auth.signing_secret when
- * configured, else DATA_DIR/secret.key, made on first use: the server and `em-sim token` both
- * read it here, so a token printed before the first start is accepted after it.
+ * DATA_DIR/secret.key, made on first use (64 hex characters): the server and `em-sim token` both
+ * read it, so a token printed before the first start is accepted after it.
  */
-export function tokenSettings(config: SimConfig): TokenSettings {
-  const secret =
-    config.auth.signing_secret ?? readOrCreate(path.join(config.data_dir, 'secret.key'), () => randomBytes(32).toString('hex'), 0o600);
-  return {
-    secret: new TextEncoder().encode(secret),
-    accessLifetimeSeconds: config.auth.access_token_lifetime,
-    refreshLifetimeSeconds: config.auth.refresh_token_lifetime,
-    users: config.users,
-  };
+export function signingSecretOf(dataDir: string): string {
+  return readOrCreate(path.join(dataDir, 'secret.key'), () => randomBytes(32).toString('hex'), 0o600);
+}
+
+/** DATA_DIR/instance-id (12 hex characters), made on first start: which engine objects are this simulator's. */
+export function instanceIdOf(dataDir: string): string {
+  return readOrCreate(path.join(dataDir, 'instance-id'), () => randomBytes(6).toString('hex'), 0o644);
+}
+
+/** The instance id of a data directory that has run a simulator, or null (nothing is made). */
+export function existingInstanceId(dataDir: string): string | null {
+  const file = path.join(dataDir, 'instance-id');
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() || null : null;
 }

@@ -1,7 +1,5 @@
 import Database from 'better-sqlite3';
 
-export type Db = Database.Database;
-
 // Each entry runs once, in order; user_version records how many have run.
 const MIGRATIONS: string[] = [
   `CREATE TABLE volumes (
@@ -44,41 +42,52 @@ const MIGRATIONS: string[] = [
    );`,
 ];
 
-export function openDatabase(file: string): Db {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  // WAL with synchronous=NORMAL survives a process crash (the case we test); FULL costs an fsync
-  // per commit and buys durability only across power loss of the host.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  migrate(db);
-  cacheStatements(db);
-  return db;
-}
-
 /**
- * Compiles each SQL text once. Every call site passes constant SQL, and compiling a statement
- * costs more than running the small queries on the request path (a listing, a status).
- * Sharing one Statement is safe because callers only run() / get() / all() it: iterate() would
- * hold it busy, and pluck(), raw(), expand() or bind() would change it for every other caller.
+ * The simulator's SQLite database (DATA_DIR/em-sim.db), migrated on open. The stores of this
+ * folder share it. Each SQL text is compiled once: every call site passes constant SQL, and
+ * compiling a statement costs more than running the small queries on the request path (a
+ * listing, a status). Sharing one Statement is safe because callers only run() / get() / all()
+ * it: iterate() would hold it busy, and pluck(), raw(), expand() or bind() would change it for
+ * every other caller.
  */
-function cacheStatements(db: Db): void {
-  const compile = db.prepare.bind(db);
-  const compiled = new Map<string, Database.Statement>();
-  db.prepare = ((sql: string) => {
-    let statement = compiled.get(sql);
-    if (!statement) compiled.set(sql, (statement = compile(sql)));
-    return statement;
-  }) as Db['prepare'];
-}
+export class SqliteDatabase {
+  private readonly db: Database.Database;
+  private readonly compiled = new Map<string, Database.Statement>();
 
-function migrate(db: Db): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  for (let i = version; i < MIGRATIONS.length; i++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[i]!);
-      db.pragma(`user_version = ${i + 1}`);
-    })();
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // WAL with synchronous=NORMAL survives a process crash (the case we test); FULL costs an fsync
+    // per commit and buys durability only across power loss of the host.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+  }
+
+  /** The compiled statement for constant SQL (compiled on first use). */
+  statement(sql: string): Database.Statement {
+    let statement = this.compiled.get(sql);
+    if (!statement) this.compiled.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
+  /** Runs fn in one transaction. */
+  transaction(fn: () => void): void {
+    this.db.transaction(fn)();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let i = version; i < MIGRATIONS.length; i++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[i]!);
+        this.db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { TokenRejected, type TokenService } from '../../domain/tokens.ts';
+import { TokenRejected, type TokenService } from '../../domain/auth/tokens.ts';
 import type { AppEnv } from '../env.ts';
 
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer realm="api"' };

@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
-import type { Logger } from '../../logger.ts';
+import type { Logger } from '../../domain/ports/logger.ts';
 import type { AppEnv } from '../env.ts';
+import { MeteredRequest, MeteredResponse } from '../node-server.ts';
 
 /** One request as /sim/requests shows it. */
 export interface RequestRecord {
@@ -58,8 +58,8 @@ export class RequestLog {
  * body bytes in and out) at level info, and the request kept in `requests` for its user.
  *
  * Some responses (downlink) are streamed straight to the Node response, past Hono; so the status
- * and byte counts are read from the Node response itself, when it finishes. Without a Node
- * response (app.request() in tests), they are read from the Response Hono produced.
+ * and byte counts are read from the Node response itself (node-server.ts's MeteredResponse), when
+ * it finishes. Without one (app.request() in tests), they are read from the Response Hono produced.
  */
 export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -68,19 +68,11 @@ export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHand
     const url = c.req.url;
     const q = url.indexOf('?');
     const query = q >= 0 && q < url.length - 1 ? url.slice(q + 1) : undefined;
-    const out = c.env?.outgoing as ServerResponse | undefined;
-    const incoming = c.env?.incoming as IncomingMessage | undefined;
-
+    const out = c.env?.outgoing;
+    const incoming = c.env?.incoming;
     const declared = c.req.header('content-length');
-    let bytesIn = declared !== undefined ? Number(declared) || 0 : 0;
-    if (incoming && declared === undefined && c.req.header('transfer-encoding')) {
-      // Counted as the parser hands the body over: reading it stays entirely up to the handler.
-      const push = incoming.push;
-      incoming.push = function (chunk: unknown, encoding?: BufferEncoding) {
-        if (chunk) bytesIn += typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : (chunk as Uint8Array).byteLength;
-        return push.call(this, chunk, encoding);
-      };
-    }
+    const chunked = declared === undefined && c.req.header('transfer-encoding') !== undefined;
+    const bytesIn = () => (declared !== undefined ? Number(declared) || 0 : chunked && incoming instanceof MeteredRequest ? incoming.bodyBytes : 0);
 
     const finish = (status: number, bytesOut: number, aborted: boolean) => {
       const user = c.get('user') as string | undefined;
@@ -91,7 +83,7 @@ export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHand
         ...(query !== undefined ? { query } : {}),
         status,
         duration_ms: Math.round((performance.now() - started) * 100) / 100,
-        bytes_in: bytesIn,
+        bytes_in: bytesIn(),
         bytes_out: bytesOut,
         ...(aborted ? { aborted: true as const } : {}),
       };
@@ -102,36 +94,22 @@ export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHand
       }
     };
 
-    if (!out) {
+    if (!(out instanceof MeteredResponse)) {
       await next();
       const length = Number(c.res.headers.get('content-length'));
       finish(c.res.status, Number.isFinite(length) ? length : 0, false);
       return;
     }
 
-    let bytesOut = 0;
-    const count = (chunk: unknown, encoding: unknown) => {
-      if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-      bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : (chunk as Uint8Array).byteLength;
-    };
-    const write = out.write;
-    const end = out.end;
-    out.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      count(chunk, rest[0]);
-      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as ServerResponse['write'];
-    out.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
-      count(chunk, rest[0]);
-      return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
-    } as ServerResponse['end'];
-
     let logged = false;
     out.once('finish', () => {
       logged = true;
-      finish(out.statusCode, bytesOut, false);
+      finish(out.statusCode, out.bodyBytes, false);
     });
     out.once('close', () => {
-      if (!logged) finish(out.headersSent ? out.statusCode : 499, bytesOut, true);
+      // A response whose body was all written is complete even if its connection was then closed
+      // on purpose (answerAndClose).
+      if (!logged) finish(out.headersSent ? out.statusCode : 499, out.bodyBytes, !out.bodyComplete);
     });
     await next();
   };

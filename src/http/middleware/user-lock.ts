@@ -1,7 +1,7 @@
-import type { ServerResponse } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { SimError } from '../../domain/errors.ts';
 import type { AppEnv } from '../env.ts';
+import { MeteredResponse } from '../node-server.ts';
 
 /**
  * "423 LOCKED prevents concurrent requests": one request per user at a time.
@@ -16,9 +16,10 @@ import type { AppEnv } from '../env.ts';
  * /sim/* requests never take or meet the lock; 401 and 423 answers never hold it; other users
  * are never affected. No Retry-After: nobody knows when the other request ends.
  *
- * The lock lifts before the client can have the last byte of the response (see
- * releaseWhenSent), so a client that has read the whole body and sends its next request is
- * never refused by a lock that is about to lift.
+ * The lock lifts before the client can have the last byte of the response (MeteredResponse's
+ * "handed off"), so a client that has read the whole body and sends its next request is never
+ * refused by a lock that is about to lift. Without a Node response (app.request in tests) the
+ * handler's end is all there is.
  */
 export function oneRequestPerUser(): MiddlewareHandler<AppEnv> {
   const busy = new Set<string>();
@@ -28,64 +29,12 @@ export function oneRequestPerUser(): MiddlewareHandler<AppEnv> {
       throw new SimError('CG2_BUSY', 'CG2 is busy: another request of this user is still in progress; send one request at a time');
     }
     busy.add(user);
-    const release = releaseWhenSent(c.env?.outgoing as ServerResponse | undefined, () => busy.delete(user));
     try {
       await next();
     } finally {
-      release();
+      const out = c.env?.outgoing;
+      if (out instanceof MeteredResponse) out.onceHandedOff(() => busy.delete(user));
+      else busy.delete(user);
     }
   };
-}
-
-/**
- * Returns "the handler is done"; `free` runs once that has been called and the response is
- * out. "Out" is decided before the client can see the last byte: when the last byte the
- * Content-Length announces is handed to write(), or when end() is called, whichever comes
- * first (or on close, for a connection that dies). Waiting for Node's 'finish'/'close' events
- * instead races with a fast client whose next request arrives on another connection before
- * those events fire. Without a Node response (app.request in tests) the handler's end is all
- * there is.
- */
-function releaseWhenSent(outgoing: ServerResponse | undefined, free: () => void): () => void {
-  let handled = false;
-  let sent = !outgoing || outgoing.writableEnded;
-  let freed = false;
-  const settle = () => {
-    if (handled && sent && !freed) {
-      freed = true;
-      free();
-    }
-  };
-  const markSent = () => {
-    sent = true;
-    settle();
-  };
-  if (!sent) {
-    const out = outgoing!;
-    let written = 0;
-    const write = out.write;
-    const end = out.end;
-    out.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      written += byteLength(chunk);
-      const length = Number(out.getHeader('content-length'));
-      // Before handing the bytes on: once they are written the client may already have them.
-      if (Number.isFinite(length) && written >= length) markSent();
-      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as ServerResponse['write'];
-    out.end = function (this: ServerResponse, ...args: unknown[]) {
-      markSent();
-      return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
-    } as ServerResponse['end'];
-    out.once('close', markSent);
-  }
-  return () => {
-    handled = true;
-    settle();
-  };
-}
-
-function byteLength(chunk: unknown): number {
-  if (typeof chunk === 'string') return Buffer.byteLength(chunk);
-  if (chunk instanceof Uint8Array) return chunk.byteLength;
-  return 0;
 }

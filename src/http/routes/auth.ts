@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TokenRejected, type TokenService } from '../../domain/tokens.ts';
+import { TokenRejected, type TokenService } from '../../domain/auth/tokens.ts';
 import { readParams } from '../params.ts';
 import type { RouteTable } from '../route-table.ts';
 

@@ -1,19 +1,10 @@
 import { z } from 'zod';
-import type { Clock } from '../../domain/clock.ts';
-import { nodeStatuses, type NodeSchedule } from '../../domain/nodes.ts';
-import type { PodService } from '../../domain/pods.ts';
+import type { NodeStatusService } from '../../domain/nodes/node-status.ts';
+import { isoMillis } from '../../domain/time/iso-time.ts';
 import type { RouteTable } from '../route-table.ts';
 
-export interface NodeRouteDeps {
-  nodes: NodeSchedule;
-  pods: PodService;
-  clock: Clock;
-}
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 /** POST /em/nodes/status, which later client generations call (GET works too). */
-export function registerNodeRoutes(routes: RouteTable, deps: NodeRouteDeps): void {
+export function registerNodeRoutes(routes: RouteTable, deps: { nodes: NodeStatusService }): void {
   routes.add(
     {
       methods: ['POST', 'GET'],
@@ -47,11 +38,10 @@ export function registerNodeRoutes(routes: RouteTable, deps: NodeRouteDeps): voi
       laterGeneration: true,
     },
     (c) => {
-      const statuses = nodeStatuses(deps.nodes, deps.clock.now(), deps.pods.runningByNode(), c.get('user'));
-      const data = statuses.map((s) => ({
+      const data = deps.nodes.statuses(c.get('user')).map((s) => ({
         node: s.node,
         available: s.available,
-        until: iso(s.until),
+        until: isoMillis(s.until),
         limits: { cpus: s.limits.cpus, memory_mb: s.limits.memoryMb },
         free: { cpus: s.free.cpus, memory_mb: s.free.memoryMb },
         pods: s.pods,

@@ -1,23 +1,12 @@
 import { z } from 'zod';
 import { SimError } from '../../domain/errors.ts';
-import type { FileService } from '../../domain/files.ts';
-import type { HashCache } from '../../adapters/sqlite/hash-cache.ts';
-import { checkPodName } from '../../domain/names.ts';
-import type { PodService } from '../../domain/pods.ts';
-import type { VolumeService } from '../../domain/volumes.ts';
+import type { VolumeService } from '../../domain/volumes/volume-service.ts';
 import { text } from '../params.ts';
 import type { RouteTable } from '../route-table.ts';
 
-export interface PvcRouteDeps {
-  volumes: VolumeService;
-  files: FileService;
-  pods: PodService;
-  hashes: HashCache;
-}
-
 /** Later client generations list and delete their volumes (PVCs). */
-export function registerPvcRoutes(routes: RouteTable, deps: PvcRouteDeps): void {
-  const { volumes, pods } = deps;
+export function registerPvcRoutes(routes: RouteTable, deps: { volumes: VolumeService }): void {
+  const { volumes } = deps;
 
   routes.add(
     {
@@ -37,14 +26,13 @@ export function registerPvcRoutes(routes: RouteTable, deps: PvcRouteDeps): void 
       errors: ['STRICT_MODE'],
     },
     (c) => {
-      const user = c.get('user');
-      const data = volumes.list(user).map((v) => ({
+      const data = volumes.list(c.get('user')).map((v) => ({
         pvc_name: v.name,
         size: v.size,
         file_count: v.fileCount,
         created_at: new Date(v.createdAt).toISOString(),
         last_used_at: new Date(v.lastUsedAt).toISOString(),
-        in_use_by: pods.usersOfVolume(user, v.name),
+        in_use_by: v.inUseBy,
       }));
       return c.json({ message: 'Successfully listed volumes', data }, 200);
     },
@@ -65,17 +53,9 @@ export function registerPvcRoutes(routes: RouteTable, deps: PvcRouteDeps): void 
       errors: ['MISSING_PARAMETER', 'INVALID_POD_NAME', 'VOLUME_NOT_FOUND', 'VOLUME_IN_USE', 'STRICT_MODE'],
     },
     async (c, p) => {
-      const user = c.get('user');
-      const raw = p.pvc_name ?? p.pvc;
-      if (raw === undefined) throw new SimError('MISSING_PARAMETER', 'Parameter "pvc_name" is required');
-      const ref = volumes.ref(user, checkPodName(raw, 'pvc_name'));
-      if (!volumes.exists(ref)) throw new SimError('VOLUME_NOT_FOUND', `No volume named "${ref.name}" exists for this user`);
-      const users = pods.usersOfVolume(user, ref.name);
-      if (users.length) {
-        throw new SimError('VOLUME_IN_USE', `Volume "${ref.name}" is used by pod ${users.join(', ')}; wait for it to finish or replace it, then delete the volume`);
-      }
-      await volumes.remove(ref, deps.files.trashDir);
-      deps.hashes.forgetVolume(`${user}/${ref.name}`);
+      const name = p.pvc_name ?? p.pvc;
+      if (name === undefined) throw new SimError('MISSING_PARAMETER', 'Parameter "pvc_name" is required');
+      await volumes.delete(c.get('user'), name);
       return c.json({ message: 'PVC deleted successfully' }, 200);
     },
   );

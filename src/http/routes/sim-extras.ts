@@ -1,15 +1,15 @@
 import { z } from 'zod';
+import type { EngineStatus } from '../../domain/engine-status.ts';
 import { SimError } from '../../domain/errors.ts';
-import { checkPodName } from '../../domain/names.ts';
-import type { PodService } from '../../domain/pods.ts';
+import { checkPodName } from '../../domain/pods/pod-names.ts';
+import type { PodService } from '../../domain/pods/pod-service.ts';
 import type { RequestLog } from '../middleware/request-log.ts';
-import { ensureEngine, type EngineState } from '../middleware/require-engine.ts';
 import { integer, text } from '../params.ts';
 import type { RouteTable } from '../route-table.ts';
 
 export interface SimExtrasDeps {
   pods: PodService;
-  engine: EngineState;
+  engine: EngineStatus;
   requests: RequestLog;
 }
 
@@ -75,7 +75,7 @@ export function registerSimExtraRoutes(routes: RouteTable, deps: SimExtrasDeps):
       errors: ['INVALID_POD_NAME', 'POD_NOT_FOUND', 'DOCKER_UNAVAILABLE'],
     },
     async (c, p) => {
-      await ensureEngine(deps.engine);
+      await deps.engine.require();
       const pod = checkPodName(p.pod_name);
       const { stdout, stderr } = await deps.pods.logs(c.get('user'), pod);
       return c.json({ message: LOGS_REMINDER, data: { pod_name: pod, stdout, stderr } }, 200);

@@ -1,0 +1,150 @@
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { ImageReference } from '../../domain/images/image-reference.ts';
+import { EngineLogFailure, type BuildRequest, type ImageInfo, type ImageStore, type PullResult, type StandinMark } from '../../domain/ports/image-store.ts';
+import { engineMessage, followJson, lineOf, oneLine, readProgress, splitLines, statusOf } from './engine-output.ts';
+import { readRepoTags } from './image-archive.ts';
+import { standinFilter, standinLabelChange, userImageLabels } from './labels.ts';
+
+/** Once a registry has answered, a pull may take this long in all. */
+const PULL_TOTAL_TIMEOUT_MS = 10 * 60_000;
+const UNREACHABLE = /dial tcp|no such host|connection refused|network is unreachable|i\/o timeout|TLS handshake timeout|Client\.Timeout/i;
+
+/**
+ * The ImageStore port on a real Docker engine, through dockerode. Builds are air-gapped like
+ * onboard: RUN steps get no network, and nothing is pulled. Errors other than "not found" are
+ * dockerode's, with the engine's message.
+ */
+export class DockerImages implements ImageStore {
+  constructor(
+    private readonly docker: Docker,
+    /** The simulator instance that builds, for the images' labels. */
+    private readonly instanceId: string,
+  ) {}
+
+  async inspect(ref: string): Promise<ImageInfo | null> {
+    try {
+      const info = await this.docker.getImage(ref).inspect();
+      return { id: info.Id, repoTags: info.RepoTags ?? [], size: info.Size, created: info.Created, architecture: info.Architecture };
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw withEngineMessage(err);
+    }
+  }
+
+  async list(): Promise<ImageInfo[]> {
+    const out: ImageInfo[] = [];
+    for (const image of await this.docker.listImages()) {
+      const info = await this.inspect(image.Id);
+      if (info) out.push(info);
+    }
+    return out;
+  }
+
+  async build(request: BuildRequest): Promise<string[]> {
+    const lines: string[] = [];
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.buildImage(request.context, {
+        t: request.tag,
+        dockerfile: request.dockerfile,
+        // Air-gapped like onboard: RUN steps get no network, and nothing is pulled.
+        networkmode: 'none',
+        pull: false,
+        rm: true,
+        forcerm: true,
+        labels: userImageLabels(this.instanceId, request.owner),
+      });
+    } catch (err) {
+      throw new EngineLogFailure('build refused', [...lines, lineOf(engineMessage(err))]);
+    }
+    const error = await followJson(this.docker, stream, (event) => {
+      if (typeof event.stream === 'string') lines.push(...splitLines(event.stream));
+      if (typeof event.status === 'string') lines.push(lineOf(event.status));
+    });
+    if (error) throw new EngineLogFailure('build failed', [...lines, lineOf(error)]);
+    return lines;
+  }
+
+  async load(tar: Readable): Promise<string[]> {
+    const lines: string[] = [];
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.loadImage(tar, { quiet: false });
+    } catch (err) {
+      throw new EngineLogFailure('load refused', [lineOf(engineMessage(err))]);
+    }
+    const error = await followJson(this.docker, stream, (event) => {
+      if (typeof event.stream === 'string') lines.push(...splitLines(event.stream));
+    });
+    if (error) throw new EngineLogFailure('load failed', [...lines, lineOf(error)]);
+    return lines;
+  }
+
+  archiveTags(tar: Readable): Promise<string[] | null> {
+    return readRepoTags(tar);
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    const ref = ImageReference.parse(target);
+    try {
+      await this.docker.getImage(source).tag({ repo: ref.name, tag: ref.tagOrLatest });
+    } catch (err) {
+      throw withEngineMessage(err);
+    }
+  }
+
+  async remove(ref: string): Promise<void> {
+    try {
+      await this.docker.getImage(ref).remove({ noprune: false });
+    } catch (err) {
+      if (statusOf(err) !== 404) throw withEngineMessage(err);
+    }
+  }
+
+  async pull(ref: string, answerTimeoutMs: number): Promise<PullResult> {
+    const abort = new AbortController();
+    let timedOut = false;
+    const giveUp = () => {
+      timedOut = true;
+      abort.abort();
+    };
+    const quiet = setTimeout(giveUp, answerTimeoutMs);
+    const total = setTimeout(giveUp, PULL_TOTAL_TIMEOUT_MS);
+    try {
+      const stream = await this.docker.pull(ref, { abortSignal: abort.signal });
+      await readProgress(this.docker, stream, (event) => {
+        // The registry answered: from here on only the overall limit applies.
+        if (!event.error) clearTimeout(quiet);
+      });
+      if (!(await this.inspect(ref))) return { ok: false, reason: 'the pull ended without the image', unreachable: false };
+      return { ok: true };
+    } catch (err) {
+      if (timedOut) return { ok: false, reason: `the registry did not answer within ${Math.round(answerTimeoutMs / 100) / 10} s`, unreachable: true };
+      const reason = oneLine(err);
+      return { ok: false, reason, unreachable: UNREACHABLE.test(reason) };
+    } finally {
+      clearTimeout(quiet);
+      clearTimeout(total);
+    }
+  }
+
+  async importRootfs(tar: Readable, options: { tag: string; changes: string[]; mark: StandinMark }): Promise<{ id: string; size: number }> {
+    const ref = ImageReference.parse(options.tag);
+    const stream = await this.docker.importImage(tar, { repo: ref.name, tag: ref.tagOrLatest, changes: [...options.changes, standinLabelChange(options.mark)] });
+    await readProgress(this.docker, stream);
+    const image = await this.docker.getImage(options.tag).inspect();
+    return { id: image.Id, size: image.Size };
+  }
+
+  async findStandin(mark: StandinMark): Promise<string | undefined> {
+    const images = await this.docker.listImages({ filters: { label: standinFilter(mark) } });
+    images.sort((a, b) => b.Created - a.Created);
+    return images[0]?.Id;
+  }
+}
+
+/** A dockerode error as an Error whose message is the engine's, in one line. */
+function withEngineMessage(err: unknown): Error {
+  return Object.assign(new Error(oneLine(err)), { statusCode: statusOf(err) });
+}

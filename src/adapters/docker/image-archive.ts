@@ -1,0 +1,41 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tarStream from 'tar-stream';
+import { ImageReference } from '../../domain/images/image-reference.ts';
+
+/**
+ * The NAME:TAG of every image in a `docker save` archive (its manifest.json's RepoTags), or null
+ * when the stream is not such an archive.
+ */
+export async function readRepoTags(stream: Readable): Promise<string[] | null> {
+  const extract = tarStream.extract();
+  let manifest: string | null = null;
+  extract.on('entry', (header, entry, next) => {
+    if (header.name === 'manifest.json' || header.name === './manifest.json') {
+      const chunks: Buffer[] = [];
+      entry.on('data', (c: unknown) => chunks.push(c as Buffer));
+      entry.on('end', () => {
+        manifest = Buffer.concat(chunks).toString('utf8');
+        next();
+      });
+    } else {
+      entry.on('end', next);
+      entry.resume();
+    }
+  });
+  try {
+    await pipeline(stream, extract);
+  } catch {
+    return null;
+  }
+  if (manifest === null) return null;
+  try {
+    const parsed = JSON.parse(manifest) as { RepoTags?: string[] | null }[];
+    return parsed.flatMap((m) => m.RepoTags ?? []).map((t) => {
+      const ref = ImageReference.parse(t);
+      return `${ref.name}:${ref.tagOrLatest}`;
+    });
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,72 @@
+import type { PodOwner } from '../../domain/ports/container-runtime.ts';
+import type { StandinMark } from '../../domain/ports/image-store.ts';
+
+/*
+ * The labels em-sim puts on what it creates on the Docker engine, so that a restart finds its own
+ * containers and nothing is orphaned (testcontainers' labels are the model). The one place their
+ * keys are spelt.
+ */
+
+export const LABEL = {
+  /** "true" on every container, network and image any em-sim made. */
+  managed: 'em-sim.managed',
+  /** The simulator instance (DATA_DIR/instance-id) a container belongs to. */
+  instance: 'em-sim.instance',
+  user: 'em-sim.user',
+  pod: 'em-sim.pod',
+  /** The pod run's generation. */
+  generation: 'em-sim.generation',
+  /** "true" on a stand-in image for catalog images, with its kind and recipe version. */
+  standin: 'em-sim.standin',
+  standinKind: 'em-sim.standin.kind',
+  standinRecipe: 'em-sim.standin.recipe',
+} as const;
+
+/** The filter that selects one instance's containers. */
+export function instanceFilter(instanceId: string): string[] {
+  return [`${LABEL.instance}=${instanceId}`];
+}
+
+/** A pod container's labels. */
+export function podLabels(instanceId: string, owner: PodOwner): Record<string, string> {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.instance]: instanceId,
+    [LABEL.user]: owner.user,
+    [LABEL.pod]: owner.pod,
+    [LABEL.generation]: String(owner.generation),
+  };
+}
+
+/** The owner a pod container's labels name; null when they do not name one. */
+export function ownerOf(labels: Record<string, string> | undefined): PodOwner | null {
+  const user = labels?.[LABEL.user];
+  const pod = labels?.[LABEL.pod];
+  const generation = Number(labels?.[LABEL.generation]);
+  return user && pod && Number.isInteger(generation) ? { user, pod, generation } : null;
+}
+
+/** Whether any em-sim made it. */
+export function isManaged(labels: Record<string, string> | undefined): boolean {
+  return labels?.[LABEL.managed] === 'true';
+}
+
+/** A user's network. */
+export function networkLabels(user: string): Record<string, string> {
+  return { [LABEL.managed]: 'true', [LABEL.user]: user };
+}
+
+/** An image a user built. */
+export function userImageLabels(instanceId: string, user: string): Record<string, string> {
+  return { [LABEL.managed]: 'true', [LABEL.instance]: instanceId, [LABEL.user]: user };
+}
+
+/** A stand-in image, as a `docker import --change` instruction. */
+export function standinLabelChange(mark: StandinMark): string {
+  return `LABEL ${LABEL.standin}=true ${LABEL.standinKind}=${mark.kind} ${LABEL.standinRecipe}=${mark.recipe}`;
+}
+
+/** The filter that selects stand-ins of a kind and recipe. */
+export function standinFilter(mark: StandinMark): string[] {
+  return [`${LABEL.standinKind}=${mark.kind}`, `${LABEL.standinRecipe}=${mark.recipe}`];
+}

@@ -1,0 +1,309 @@
+import { randomUUID } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  type BigIntStats,
+} from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tarFs from 'tar-fs';
+import type tarStream from 'tar-stream';
+import { SimError } from '../../domain/errors.ts';
+import {
+  DestinationIsFolder,
+  type ContentReader,
+  type FileFacts,
+  type StagingArea,
+  type VolumeDirectory,
+  type VolumeFile,
+  type VolumeRef,
+  type VolumeStore,
+  type WalkedDirectory,
+} from '../../domain/ports/volume-store.ts';
+import { isErrno, safeLstat, VolumeRoot, type DirHandle, type OpenedFile } from './volume-root.ts';
+
+/** Reads and writes in 1 MiB pieces: large transfers stay streams without many small syscalls. */
+const CHUNK = 1 << 20;
+
+/**
+ * The VolumeStore port on the local file system: DATA_DIR/volumes/USER/NAME, every path walked
+ * through open directory descriptors (volume-root.ts). Uplinks are staged in DATA_DIR/tmp, and
+ * what is deleted is first moved to DATA_DIR/trash; both are emptied at start, since whatever is
+ * there was left by a crash.
+ */
+export class FsVolumeStore implements VolumeStore {
+  private readonly base: string;
+  private readonly tmpDir: string;
+  private readonly trashDir: string;
+
+  constructor(dataDir: string) {
+    this.base = path.join(dataDir, 'volumes');
+    this.tmpDir = path.join(dataDir, 'tmp');
+    this.trashDir = path.join(dataDir, 'trash');
+    mkdirSync(this.base, { recursive: true, mode: 0o755 });
+    // Whatever is here was left by a crash: partial uploads and half-removed folders.
+    for (const dir of [this.tmpDir, this.trashDir]) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+    }
+  }
+
+  hostPath(volume: VolumeRef): string {
+    return path.join(this.base, volume.username, volume.name);
+  }
+
+  exists(volume: VolumeRef): boolean {
+    return existsSync(this.hostPath(volume));
+  }
+
+  create(volume: VolumeRef): void {
+    const dir = this.hostPath(volume);
+    if (existsSync(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    // Images may run as a non-root user; /data must be writable to whoever the pod runs as.
+    chmodSync(dir, 0o777);
+  }
+
+  async remove(volume: VolumeRef): Promise<void> {
+    const trash = path.join(this.trashDir, `volume-${randomUUID()}`);
+    renameSync(this.hostPath(volume), trash);
+    await rm(trash, { recursive: true, force: true });
+  }
+
+  usage(volume: VolumeRef): { size: number; fileCount: number } {
+    let size = 0;
+    let fileCount = 0;
+    const walk = (d: string) => {
+      for (const entry of readdirSync(d, { withFileTypes: true })) {
+        const full = path.join(d, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (entry.isFile()) {
+          fileCount += 1;
+          size += lstatSync(full).size;
+        }
+      }
+    };
+    try {
+      walk(this.hostPath(volume));
+    } catch {
+      /* changed under our feet by a running pod; the numbers are a snapshot anyway */
+    }
+    return { size, fileCount };
+  }
+
+  async walk<F>(volume: VolumeRef, visit: (file: FileFacts, read: ContentReader) => Promise<F | null>): Promise<WalkedDirectory<F>> {
+    const dir = this.root(volume).openDir([], '/');
+    try {
+      return await walkDirectory(dir, '', visit);
+    } finally {
+      dir.close();
+    }
+  }
+
+  openFile(volume: VolumeRef, segments: string[], display: string): VolumeFile {
+    return new OpenVolumeFile(this.root(volume).openFile(segments, display));
+  }
+
+  openDirectory(volume: VolumeRef, segments: string[], display: string): VolumeDirectory {
+    const dir = this.root(volume).openExistingDir(segments, display);
+    return {
+      pack: (extra) =>
+        // tar-fs walks by path; start it at where the opened folder really is (the /proc link
+        // itself would be packed as a link). Entries below are packed as they are, links as links.
+        tarFs.pack(realpathSync(dir.self()), {
+          dereference: false,
+          finalize: false,
+          finish: (p: tarStream.Pack) => {
+            p.entry({ name: extra.name, mode: 0o644 }, extra.content);
+            p.finalize();
+          },
+        } as tarFs.PackOptions) as unknown as Readable,
+      close: () => dir.close(),
+    };
+  }
+
+  async removeEntry(volume: VolumeRef, segments: string[], display: string): Promise<boolean> {
+    let dir: DirHandle;
+    try {
+      dir = this.root(volume).openExistingDir(segments.slice(0, -1), display);
+    } catch (err) {
+      if (err instanceof SimError && err.code === 'FILE_NOT_FOUND') return false;
+      throw err;
+    }
+    const trash = path.join(this.trashDir, randomUUID());
+    try {
+      const name = segments[segments.length - 1]!;
+      if (!safeLstat(dir.entry(name))) return false;
+      // Moving the entry out of the volume first makes the delete atomic for the user, and
+      // the recursive removal then runs where no pod can plant links under it.
+      renameSync(dir.entry(name), trash);
+    } finally {
+      dir.close();
+    }
+    await rm(trash, { recursive: true, force: true });
+    return true;
+  }
+
+  stage(): StagingArea {
+    return new FsStagingArea(this.tmpDir, (volume) => this.root(volume));
+  }
+
+  private root(volume: VolumeRef): VolumeRoot {
+    return new VolumeRoot(this.hostPath(volume));
+  }
+}
+
+/** Walks one folder: its files are visited side by side, its sub-folders one after another. */
+async function walkDirectory<F>(dir: DirHandle, relDir: string, visit: (file: FileFacts, read: ContentReader) => Promise<F | null>): Promise<WalkedDirectory<F>> {
+  // fstat, not lstat of dir.self(): that is /proc's link to the folder, with /proc's times.
+  const self = fstatSync(dir.fd, { bigint: true });
+  const node: WalkedDirectory<F> = { name: path.basename(dir.realPath), mtimeMs: Number(self.mtimeMs), directories: [], files: [] };
+  const pending: Promise<F | null>[] = [];
+  const subdirs: string[] = [];
+  for (const entry of readdirSync(dir.self(), { withFileTypes: true })) {
+    // Links, sockets, FIFOs and devices are not listed: only regular files and folders are data.
+    if (entry.isDirectory()) subdirs.push(entry.name);
+    else if (entry.isFile()) pending.push(visitFile(dir, entry.name, relDir ? `${relDir}/${entry.name}` : entry.name, visit));
+  }
+  for (const name of subdirs) {
+    let child: DirHandle;
+    try {
+      child = dir.openChild(name);
+    } catch {
+      continue; // replaced or removed while we listed
+    }
+    try {
+      const sub = await walkDirectory(child, relDir ? `${relDir}/${name}` : name, visit);
+      sub.name = name;
+      node.directories.push(sub);
+    } finally {
+      child.close();
+    }
+  }
+  for (const file of await Promise.all(pending)) if (file !== null) node.files.push(file);
+  return node;
+}
+
+function visitFile<F>(dir: DirHandle, name: string, relPath: string, visit: (file: FileFacts, read: ContentReader) => Promise<F | null>): Promise<F | null> {
+  const stat = safeLstatBig(dir.entry(name));
+  if (!stat?.isFile()) return Promise.resolve(null);
+  const facts: FileFacts = { name, relPath, size: Number(stat.size), mtimeNs: stat.mtimeNs.toString(), mtimeMs: Number(stat.mtimeMs), ino: stat.ino.toString() };
+  return visit(facts, (consume) => readContent(dir.entry(name), consume));
+}
+
+/** Streams a file to `consume`, never following a link; false when it is gone or not a regular file. */
+async function readContent(p: string, consume: (chunk: Uint8Array) => void): Promise<boolean> {
+  try {
+    // O_NONBLOCK so that a FIFO a pod put there meanwhile cannot hang the listing.
+    const handle = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    for await (const chunk of handle.createReadStream({ highWaterMark: CHUNK })) consume(chunk as Buffer);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ELOOP') || isErrno(err, 'EISDIR')) return false;
+    throw err;
+  }
+  return true;
+}
+
+function safeLstatBig(p: string): BigIntStats | undefined {
+  try {
+    return lstatSync(p, { bigint: true });
+  } catch {
+    return undefined;
+  }
+}
+
+/** A regular file opened by VolumeRoot.openFile; its size is fstat's at opening. */
+class OpenVolumeFile implements VolumeFile {
+  readonly name: string;
+  readonly size: number;
+  private readonly fd: number;
+  private readonly reopenPath: string;
+  private closed = false;
+
+  constructor(file: OpenedFile) {
+    this.fd = file.fd;
+    this.name = file.name;
+    this.size = file.stat.size;
+    this.reopenPath = file.reopenPath;
+  }
+
+  read(): Readable {
+    // Exactly the bytes fstat counted: a file that a pod is still writing cannot outgrow what a
+    // response announced, and the stream ends on its last read instead of one more to find EOF.
+    if (this.size === 0) return Readable.from([]);
+    // A descriptor of its own, opened now (the same file, through /proc): the stream closes it
+    // when it ends or is destroyed, and close() may close ours at any time.
+    const fd = openSync(this.reopenPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    return createReadStream('', { fd, start: 0, end: this.size - 1, highWaterMark: CHUNK });
+  }
+
+  readText(): string {
+    return readFileSync(this.fd, 'utf8');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
+  }
+}
+
+/** Uplinked files in DATA_DIR/tmp until the whole request has arrived. */
+class FsStagingArea implements StagingArea {
+  private readonly temps = new Map<string, string>();
+
+  constructor(
+    private readonly tmpDir: string,
+    private readonly rootOf: (volume: VolumeRef) => VolumeRoot,
+  ) {}
+
+  async receive(key: string, data: Readable): Promise<void> {
+    const temp = path.join(this.tmpDir, `uplink-${randomUUID()}`);
+    this.temps.set(key, temp);
+    await pipeline(data, createWriteStream(temp, { flags: 'wx', mode: 0o666, highWaterMark: CHUNK }));
+  }
+
+  commit(volume: VolumeRef, segments: string[], display: string, names: Map<string, string>): void {
+    const dir = this.rootOf(volume).openDir(segments, display, { create: true });
+    try {
+      // Check every destination before moving any, so that a refused request leaves no file behind.
+      for (const name of names.values()) if (safeLstat(dir.entry(name))?.isDirectory()) throw new DestinationIsFolder(name);
+      for (const [key, name] of names) {
+        const temp = this.temps.get(key)!;
+        // Readable and writable by whatever user a pod runs as (the umask would take that away).
+        chmodSync(temp, 0o666);
+        try {
+          renameSync(temp, dir.entry(name));
+        } catch (err) {
+          if (isErrno(err, 'EISDIR') || isErrno(err, 'ENOTEMPTY') || isErrno(err, 'EEXIST')) throw new DestinationIsFolder(name);
+          throw err;
+        }
+      }
+    } finally {
+      dir.close();
+    }
+  }
+
+  async abort(): Promise<void> {
+    await Promise.all([...this.temps.values()].map((temp) => rm(temp, { force: true })));
+  }
+}

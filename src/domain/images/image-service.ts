@@ -1,0 +1,241 @@
+import { EngineLogFailure, type ImageStore } from '../ports/image-store.ts';
+import type { VolumeFile, VolumeRef, VolumeStore } from '../ports/volume-store.ts';
+import { SimError } from '../errors.ts';
+import { DEFAULT_POD } from '../pods/pod-names.ts';
+import { parseVolumePath } from '../volumes/volume-path.ts';
+import type { VolumeService } from '../volumes/volume-service.ts';
+import { findInCatalog, type CatalogEntry } from './catalog.ts';
+import { fromLines } from './dockerfile.ts';
+import { ImageReference } from './image-reference.ts';
+
+/** One image of /em/pod/image/list. */
+export interface ImageListItem {
+  name: string;
+  tag: string;
+  id: string;
+  /** Bytes. */
+  size: number;
+  created: string;
+  architecture: string;
+}
+
+/** What a run's image resolves to: an image id, or the Kubernetes waiting state a pod shows instead. */
+export type RunImage = { id: string } | { waiting: { reason: 'ErrImagePull' | 'InvalidImageName'; message: string } };
+
+const LOG_TAIL = 100;
+const DOCKERFILE_MAX = 1 << 20;
+/** The name the Dockerfile travels under inside the build context, wherever it lived in the volume. */
+const DOCKERFILE_IN_CONTEXT = '.em-sim.Dockerfile';
+
+/**
+ * Spec sections 5 to 7: builds, loads and lists a user's images, stored as USER-NAME; and resolves
+ * the image a run names (the user's own first, then the onboard catalog).
+ */
+export class ImageService {
+  constructor(
+    private readonly images: ImageStore,
+    private readonly volumes: VolumeService,
+    private readonly store: VolumeStore,
+    private readonly catalog: readonly CatalogEntry[],
+    private readonly registry: string,
+  ) {}
+
+  /**
+   * docker build of `dockerfile` with the folder `context` of the volume, air-gapped: BUILD_FAILED
+   * with the log's tail when the context or Dockerfile is missing, a FROM is not allowed or the
+   * build fails; INVALID_IMAGE_NAME; INVALID_PATH / ILLEGAL_PATH for the paths.
+   */
+  async build(ref: VolumeRef, dockerfile: string, context: string, image: string): Promise<void> {
+    const tag = this.checkedUserTag(ref.username, image);
+    const display = volumeDisplayPath(ref);
+    const fail = (lines: string[]) => new SimError('BUILD_FAILED', 'Docker build failed', { log_tail: lines.slice(-LOG_TAIL) });
+    const contextSegments = parseVolumePath(context, 'context');
+    const dockerfileSegments = parseVolumePath(dockerfile, 'dockerfile');
+    const contextMissing = () => fail([`unable to prepare context: path "${joinDisplay(display, contextSegments)}" not found\n`]);
+
+    if (!this.volumes.use(ref)) throw contextMissing();
+    const contextDir = openOr(() => this.store.openDirectory(ref, contextSegments, context), contextMissing);
+    try {
+      const content = this.readDockerfile(ref, dockerfileSegments, dockerfile, () =>
+        fail([
+          `unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${joinDisplay(display, dockerfileSegments)}: no such file or directory\n`,
+        ]),
+      );
+      const refused = this.refusedBases(ref.username, content);
+      if (refused.length) {
+        throw fail(
+          refused.map(
+            (base) =>
+              `FROM ${base}: not in the onboard catalog; builds are air-gapped and may start only from the catalog (${this.catalog.map((e) => e.ref).join(', ')}) or your own images\n`,
+          ),
+        );
+      }
+      try {
+        await this.images.build({ context: contextDir.pack({ name: DOCKERFILE_IN_CONTEXT, content }), dockerfile: DOCKERFILE_IN_CONTEXT, tag, owner: ref.username });
+      } catch (err) {
+        if (err instanceof EngineLogFailure) throw fail(err.logLines);
+        throw err;
+      }
+    } finally {
+      contextDir.close();
+    }
+  }
+
+  /**
+   * docker load of a `docker save` archive in the volume: IMAGE_LOAD_FAILED with the log's tail
+   * when the file is missing or not an archive, holds another user's (or unprefixed) images, or
+   * does not hold `image`.
+   */
+  async load(ref: VolumeRef, tarfile: string, image: string): Promise<void> {
+    const expected = this.checkedUserTag(ref.username, image);
+    const segments = parseVolumePath(tarfile, 'tarfile');
+    const display = joinDisplay(volumeDisplayPath(ref), segments);
+    const fail = (lines: string[]) => new SimError('IMAGE_LOAD_FAILED', 'Docker Image tarfile failed to load', { log_tail: lines.slice(-LOG_TAIL) });
+    const missing = () => fail([`sh: line 1: ${display}: No such file or directory\n`]);
+    if (!this.volumes.use(ref)) throw missing();
+    const file = openOr(() => this.store.openFile(ref, segments, tarfile), missing);
+    try {
+      const tags = await this.images.archiveTags(file.read());
+      if (tags === null) throw fail([`open ${display}: not a Docker image archive (no manifest.json); create it with docker save\n`]);
+      const foreign = tags.filter((t) => !ownedBy(ref.username, t));
+      if (foreign.length) {
+        throw fail([
+          `the archive holds ${foreign.join(', ')}: every image in it must be named with your prefix "${ref.username}-" (docker tag IMAGE ${ref.username}-NAME before docker save)\n`,
+        ]);
+      }
+      if (!tags.includes(expected)) {
+        throw fail([
+          `image "${expected}" not found in ${display}; it holds ${tags.length ? tags.join(', ') : 'no tagged image'}. The image parameter must match the name used at docker build, with your prefix "${ref.username}-"\n`,
+        ]);
+      }
+      try {
+        await this.images.load(file.read());
+      } catch (err) {
+        if (err instanceof EngineLogFailure) throw fail(err.logLines);
+        throw err;
+      }
+    } finally {
+      file.close();
+    }
+  }
+
+  /** The user's images (USER-*), by name and tag; catalog images are not listed. */
+  async list(username: string): Promise<ImageListItem[]> {
+    const out: ImageListItem[] = [];
+    for (const info of await this.images.list()) {
+      for (const repoTag of info.repoTags) {
+        if (!ownedBy(username, repoTag)) continue;
+        const parsed = ImageReference.parse(repoTag);
+        out.push({ name: parsed.name, tag: parsed.tagOrLatest, id: info.id, size: info.size, created: info.created, architecture: info.architecture });
+      }
+    }
+    return out.sort((a, b) => (a.name + a.tag).localeCompare(b.name + b.tag));
+  }
+
+  /** The user's image first, then the onboard catalog, else the pull failure a pod shows. */
+  async resolveForRun(username: string, image: string): Promise<RunImage> {
+    if (!ImageReference.isValid(image)) {
+      return {
+        waiting: {
+          reason: 'InvalidImageName',
+          message: `Failed to apply default image tag "${image}": couldn't parse image reference "${image}": invalid reference format`,
+        },
+      };
+    }
+    if (!image.includes('/') || !image.includes('@')) {
+      const own = await this.images.inspect(userImageRef(username, image));
+      if (own) return { id: own.id };
+    }
+    const entry = findInCatalog(this.catalog, image, this.registry);
+    if (entry) {
+      const local = await this.images.inspect(entry.ref);
+      if (local) return { id: local.id };
+      return {
+        waiting: {
+          reason: 'ErrImagePull',
+          message: `catalog image "${entry.ref}" is not present on this machine: run \`npx em-sim images\` to prepare the onboard catalog`,
+        },
+      };
+    }
+    const tried = ImageReference.parse(this.triedReference(username, image)).fullyQualified();
+    return {
+      waiting: {
+        reason: 'ErrImagePull',
+        message: `rpc error: code = NotFound desc = failed to pull and unpack image "${tried}": failed to resolve reference "${tried}": ${tried}: not found`,
+      },
+    };
+  }
+
+  /** The reference the EM reports having tried, as in the seed's example ("client1-echo-test12"). */
+  triedReference(username: string, image: string): string {
+    if (findInCatalog(this.catalog, image, this.registry)) return image;
+    const ref = ImageReference.parse(image);
+    const prefixed = ref.name.startsWith(`${username}-`) || ref.name.includes('/') ? ref.name : `${username}-${ref.name}`;
+    return ref.renamed(prefixed).toString();
+  }
+
+  private checkedUserTag(username: string, image: string): string {
+    if (!ImageReference.isValid(image) || image.includes('/') || image.includes('@')) {
+      throw new SimError(
+        'INVALID_IMAGE_NAME',
+        `Invalid image name ${JSON.stringify(image)}: use lowercase letters, digits, ".", "_" and "-", optionally with ":TAG" (no registry or "/"), e.g. "echo-test" or "echo-test:v2"`,
+      );
+    }
+    return userImageRef(username, image);
+  }
+
+  /** FROM lines naming neither a catalog image, an earlier stage, nor one of the user's images. */
+  private refusedBases(username: string, dockerfile: string): string[] {
+    return fromLines(dockerfile)
+      .filter(({ base, earlierStage }) => {
+        const ok =
+          earlierStage ||
+          base.toLowerCase() === 'scratch' ||
+          base.includes('$') ||
+          findInCatalog(this.catalog, base, this.registry) !== undefined ||
+          ownedBy(username, ImageReference.normalize(base, this.registry));
+        return !ok;
+      })
+      .map(({ base }) => base);
+  }
+
+  private readDockerfile(ref: VolumeRef, segments: string[], display: string, onMissing: () => Error): string {
+    const file: VolumeFile = openOr(() => this.store.openFile(ref, segments, display), onMissing);
+    try {
+      if (file.size > DOCKERFILE_MAX) throw new SimError('BUILD_FAILED', 'Docker build failed', { log_tail: [`Dockerfile ${display} is larger than 1 MiB\n`] });
+      return file.readText();
+    } finally {
+      file.close();
+    }
+  }
+}
+
+/** The name a user's image is stored under: "echo-test" becomes "client1-echo-test:latest". */
+export function userImageRef(username: string, image: string): string {
+  const ref = ImageReference.parse(image);
+  const prefixed = ref.name.startsWith(`${username}-`) ? ref.name : `${username}-${ref.name}`;
+  return ref.digest !== undefined ? ref.renamed(prefixed).toString() : `${prefixed}:${ref.tagOrLatest}`;
+}
+
+/** Whether a reference (as stored in the engine) belongs to the user. */
+export function ownedBy(username: string, repoTag: string): boolean {
+  return repoTag.startsWith(`${username}-`);
+}
+
+/** Where the real EM keeps a volume, as its error messages show it. */
+export function volumeDisplayPath(ref: VolumeRef): string {
+  return ref.name === DEFAULT_POD ? `/clients/${ref.username}-pvc` : `/clients/${ref.username}-${ref.name}-pvc`;
+}
+
+function joinDisplay(base: string, segments: string[]): string {
+  return segments.length ? `${base}/${segments.join('/')}` : base;
+}
+
+function openOr<T>(open: () => T, onMissing: () => Error): T {
+  try {
+    return open();
+  } catch (err) {
+    if (err instanceof SimError && (err.code === 'FILE_NOT_FOUND' || err.code === 'NOT_A_FILE')) throw onMissing();
+    throw err;
+  }
+}

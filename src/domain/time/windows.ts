@@ -1,0 +1,81 @@
+import { parseZonedIso } from './iso-time.ts';
+
+/**
+ * Time windows, the shape of node availability and of busy periods: absolute ranges
+ * {start, end} and recurring ones {every, duration, offset} (seconds; offset from the epoch),
+ * which is enough to describe an orbit in which something is up only part of the time.
+ * All times here are epoch milliseconds, half-open: [start, end).
+ */
+
+/**
+ * A window as configured (sim-config.yaml: `busy_windows`, `nodes.*.availability`): an absolute
+ * range with ISO 8601 times that carry a timezone, or a recurring window in seconds.
+ */
+export type WindowSpec = { start: string; end: string } | { every: number; duration: number; offset: number };
+
+export interface Interval {
+  start: number;
+  end: number;
+}
+
+/** A window with its times in epoch milliseconds. */
+type Compiled = { kind: 'range'; start: number; end: number } | { kind: 'every'; every: number; duration: number; offset: number };
+
+/** Windows ready to be asked about; the ISO times must already have been validated (parseZonedIso). */
+export function compileWindows(windows: readonly WindowSpec[]): Compiled[] {
+  return windows.map((w) =>
+    'start' in w
+      ? { kind: 'range', start: parseZonedIso(w.start)!, end: parseZonedIso(w.end)! }
+      : { kind: 'every', every: w.every * 1000, duration: Math.min(w.duration, w.every) * 1000, offset: w.offset * 1000 },
+  );
+}
+
+/** The occurrence of the window that contains t, if any. */
+function occurrenceAt(w: Compiled, t: number): Interval | null {
+  if (w.kind === 'range') return t >= w.start && t < w.end ? { start: w.start, end: w.end } : null;
+  const start = t - mod(t - w.offset, w.every);
+  return t < start + w.duration ? { start, end: start + w.duration } : null;
+}
+
+/** The first occurrence starting strictly after t. */
+function nextOccurrence(w: Compiled, t: number): Interval | null {
+  if (w.kind === 'range') return w.start > t ? { start: w.start, end: w.end } : null;
+  const start = t - mod(t - w.offset, w.every) + w.every;
+  return { start, end: start + w.duration };
+}
+
+/** When t lies in a window: the end of the covered stretch (overlapping windows merged). */
+export function coveredUntil(windows: Compiled[], t: number): number | null {
+  let end: number | null = null;
+  let probe = t;
+  // Windows may chain (one starts where another ends); a bounded walk merges them.
+  for (let i = 0; i < 1000; i++) {
+    let furthest: number | null = null;
+    for (const w of windows) {
+      const occ = occurrenceAt(w, probe);
+      if (occ && (furthest === null || occ.end > furthest)) furthest = occ.end;
+    }
+    if (furthest === null) return end;
+    end = furthest;
+    if (furthest === Infinity) return end;
+    probe = furthest;
+  }
+  return end;
+}
+
+/** When t lies outside every window: the start of the next one, or null when none comes. */
+export function nextCoveredAt(windows: Compiled[], t: number): number | null {
+  let best: number | null = null;
+  for (const w of windows) {
+    const occ = nextOccurrence(w, t);
+    if (occ && (best === null || occ.start < best)) best = occ.start;
+  }
+  return best;
+}
+
+/** What compileWindows returns. */
+export type CompiledWindows = Compiled[];
+
+function mod(a: number, b: number): number {
+  return ((a % b) + b) % b;
+}

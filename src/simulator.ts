@@ -1,0 +1,269 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Hono } from 'hono';
+import { SimClock } from './adapters/clock/sim-clock.ts';
+import { DockerImages } from './adapters/docker/docker-images.ts';
+import { DockerRuntime } from './adapters/docker/docker-runtime.ts';
+import { instanceFilter } from './adapters/docker/labels.ts';
+import { connectDocker, DEFAULT_SOCKET, describeEngine, engineMissingMessage, engineVersion, pingEngine } from './adapters/docker/engine.ts';
+import { instanceIdOf, signingSecretOf } from './adapters/fs/data-dir-files.ts';
+import { FsVolumeStore } from './adapters/fs/volume-store.ts';
+import { JsonLogger } from './adapters/log/json-logger.ts';
+import { SqliteDatabase } from './adapters/sqlite/database.ts';
+import { SqliteHashStore } from './adapters/sqlite/hash-store.ts';
+import { SqlitePodStore } from './adapters/sqlite/pod-store.ts';
+import { SqliteVolumeIndex } from './adapters/sqlite/volume-index.ts';
+import { standinRecipes } from './adapters/standins/recipes.ts';
+import type { SimConfig } from './config/schema.ts';
+import { TokenService, type TokenSettings } from './domain/auth/tokens.ts';
+import { ClockControl } from './domain/clock-control.ts';
+import { EngineStatus } from './domain/engine-status.ts';
+import { FileService } from './domain/files/file-service.ts';
+import { catalogEntries, type CatalogEntry } from './domain/images/catalog.ts';
+import { ensureCatalogImages, missingCatalogImages, type CatalogImageReport, type EnsureCatalogOptions } from './domain/images/catalog-provisioning.ts';
+import { ImageService } from './domain/images/image-service.ts';
+import { NodeSchedule, type NodesSettings } from './domain/nodes/node-schedule.ts';
+import { NodeStatusService } from './domain/nodes/node-status.ts';
+import { PodService } from './domain/pods/pod-service.ts';
+import type { Clock } from './domain/ports/clock.ts';
+import type { ContainerEngine, ContainerRuntime } from './domain/ports/container-runtime.ts';
+import type { ImageStore } from './domain/ports/image-store.ts';
+import type { Logger, LogLevel } from './domain/ports/logger.ts';
+import { VolumeService } from './domain/volumes/volume-service.ts';
+import { createApi } from './http/api.ts';
+import type { AppEnv } from './http/env.ts';
+import { listen } from './http/node-server.ts';
+import type { RouteTable } from './http/route-table.ts';
+import { VERSION } from './version.ts';
+
+/*
+ * The composition root: the one module that builds adapters, hands them to the domain's services
+ * and mounts the HTTP layer on them (ARCHITECTURE.md). It also wires what the command line's
+ * one-shot commands need (engine tools, tokens, a logger).
+ */
+
+export interface Simulator {
+  app: Hono<AppEnv>;
+  routes: RouteTable;
+  config: SimConfig;
+  clock: SimClock;
+  logger: Logger;
+  pods: PodService;
+  /** DATA_DIR/instance-id: what on the engine is this simulator's. */
+  instanceId: string;
+  close(): Promise<void>;
+}
+
+export interface SimulatorOptions {
+  logger?: Logger;
+  /** A container engine other than Docker (the scheduling tests' in-memory fake). */
+  engine?: ContainerEngine;
+  /** The environment the Docker engine is found through (DOCKER_HOST, …); default process.env. */
+  dockerEnv?: NodeJS.ProcessEnv;
+}
+
+/** Builds the simulator on config.data_dir: the stores, the engine, the services and the API. */
+export async function createSimulator(config: SimConfig, options: SimulatorOptions = {}): Promise<Simulator> {
+  const logger = options.logger ?? createLogger(config.log.level);
+  mkdirSync(config.data_dir, { recursive: true });
+  const db = new SqliteDatabase(path.join(config.data_dir, 'em-sim.db'));
+  const clock = new SimClock(config.clock.speed);
+  const instanceId = instanceIdOf(config.data_dir);
+  const engine = options.engine ?? dockerEngine(instanceId, options.dockerEnv);
+
+  const podStore = new SqlitePodStore(db);
+  const hashes = new SqliteHashStore(db);
+  const volumeStore = new FsVolumeStore(config.data_dir);
+  const volumes = new VolumeService(volumeStore, new SqliteVolumeIndex(db), hashes, podStore, clock, config.compat.strict);
+  const files = new FileService(volumeStore, volumes, hashes);
+  const catalog = catalogEntries(config.images.catalog, config.images.registry);
+  const images = new ImageService(engine.images, volumes, volumeStore, catalog, config.images.registry);
+  const nodes = new NodeSchedule(nodesSettings(config));
+  const pods = new PodService({
+    store: podStore,
+    runtime: engine.containers,
+    images,
+    volumes,
+    nodes,
+    clock,
+    logger,
+    stopGraceSeconds: 10,
+    strict: config.compat.strict,
+  });
+  const engineStatus = new EngineStatus(engine.containers, pods, logger);
+
+  if (await engineStatus.start()) {
+    await warnAboutMissingCatalog(engine.images, catalog, logger);
+  } else {
+    logger.warn('no container engine: file endpoints work, pod and image endpoints answer 503', { engine: engine.containers.describe() });
+    process.stderr.write(`em-sim: ${engine.containers.unavailableMessage()}\n`);
+  }
+
+  const { app, routes } = createApi({
+    tokens: new TokenService(tokenSettings(config), clock),
+    files,
+    volumes,
+    images,
+    pods,
+    nodes: new NodeStatusService(nodes, podStore, clock),
+    clockControl: new ClockControl(clock, config.clock.control),
+    clock,
+    engine: engineStatus,
+    logger,
+    settings: {
+      version: VERSION,
+      uplinkMaxBytes: config.limits.uplink_max_bytes,
+      downlinkBase64: config.compat.downlink_base64,
+      strict: config.compat.strict,
+      busyWindows: config.busy_windows,
+      oneRequestPerUser: config.limits.one_request_per_user,
+    },
+  });
+
+  return {
+    app,
+    routes,
+    config,
+    clock,
+    logger,
+    pods,
+    instanceId,
+    async close() {
+      pods.close();
+      clock.close();
+      db.close();
+    },
+  };
+}
+
+export interface RunningSimulator {
+  sim: Simulator;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Builds the simulator and listens on config.server; resolves once it serves requests. */
+export async function startServer(config: SimConfig, options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const sim = await createSimulator(config, options);
+  let server;
+  try {
+    server = await listen(sim.app.fetch, config.server.host, config.server.port);
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
+  return {
+    sim,
+    url: server.url,
+    port: server.address.port,
+    async close() {
+      await server.close();
+      await sim.close();
+    },
+  };
+}
+
+/** The JSON-lines logger on stderr. */
+export function createLogger(level: LogLevel): Logger {
+  return new JsonLogger(level);
+}
+
+/**
+ * Tokens as the server on this configuration signs them, on the real clock (`em-sim token`; the
+ * server's simulated clock starts at real time). Throws an Error naming the secret file when it
+ * can neither be read nor made.
+ */
+export function tokenIssuer(config: SimConfig): TokenService {
+  return new TokenService(tokenSettings(config), REAL_CLOCK);
+}
+
+/** The Docker engine as the command line's one-shot commands use it (images, doctor, reset). */
+export interface EngineTools {
+  /** Where the engine is expected, in words: "unix:///var/run/docker.sock". */
+  describe(): string;
+  /** The line to show when no engine answers: where we looked and what to do. */
+  missingMessage(): string;
+  /** The local socket used when DOCKER_HOST is not set. */
+  defaultSocket: string;
+  /** null when the engine answers within timeoutMs, else why not (ENOENT, EACCES, TIMEOUT, …). */
+  ping(timeoutMs: number): Promise<string | null>;
+  /** "28.2.2 (linux/amd64)", or null. */
+  version(): Promise<string | null>;
+  containers: ContainerRuntime;
+  images: ImageStore;
+  /** The configured catalog, normalized. */
+  catalog: CatalogEntry[];
+  /** `em-sim images`: pulls, else builds stand-ins for, every missing catalog image. */
+  provisionCatalog(options: EnsureCatalogOptions): Promise<CatalogImageReport[]>;
+  /** The catalog tags missing on the engine. */
+  missingCatalogImages(): Promise<string[]>;
+}
+
+/**
+ * Connects to the Docker engine that DOCKER_HOST names (else the local socket). `instanceId`
+ * selects whose containers `containers` lists (reset). Throws an Error for a DOCKER_HOST that is
+ * not unix:// or tcp://.
+ */
+export function engineTools(config: SimConfig, options: { env?: NodeJS.ProcessEnv; instanceId?: string } = {}): EngineTools {
+  const env = options.env ?? process.env;
+  const docker = connectDocker(env);
+  const engine = { containers: new DockerRuntime(docker, options.instanceId ?? '', env), images: new DockerImages(docker, options.instanceId ?? '') };
+  const catalog = catalogEntries(config.images.catalog, config.images.registry);
+  return {
+    describe: () => describeEngine(env),
+    missingMessage: () => engineMissingMessage(env),
+    defaultSocket: DEFAULT_SOCKET,
+    ping: (timeoutMs) => pingEngine(docker, timeoutMs),
+    version: () => engineVersion(docker),
+    ...engine,
+    catalog,
+    provisionCatalog: (opts) => ensureCatalogImages(engine.images, standinRecipes, catalog, config.images.registry, opts),
+    missingCatalogImages: () => missingCatalogImages(engine.images, catalog, config.images.registry),
+  };
+}
+
+/** The label that marks an instance's containers on the engine: "em-sim.instance=ID". */
+export function instanceLabel(instanceId: string): string {
+  return instanceFilter(instanceId)[0]!;
+}
+
+// ---- translations of the configuration into the domain's terms ----
+
+function dockerEngine(instanceId: string, env: NodeJS.ProcessEnv = process.env): ContainerEngine {
+  const docker = connectDocker(env);
+  return { containers: new DockerRuntime(docker, instanceId, env), images: new DockerImages(docker, instanceId) };
+}
+
+/** auth.*: the signing secret is auth.signing_secret, else DATA_DIR/secret.key (made on first use). */
+function tokenSettings(config: SimConfig): TokenSettings {
+  const secret = config.auth.signing_secret ?? signingSecretOf(config.data_dir);
+  return {
+    secret: new TextEncoder().encode(secret),
+    accessLifetimeSeconds: config.auth.access_token_lifetime,
+    refreshLifetimeSeconds: config.auth.refresh_token_lifetime,
+    users: config.users,
+  };
+}
+
+function nodesSettings(config: SimConfig): NodesSettings {
+  const node = (n: SimConfig['nodes']['FPGA']) => ({ cpus: n.cpus, memoryMb: n.memory_mb, ...(n.availability ? { availability: n.availability } : {}) });
+  return { FPGA: node(config.nodes.FPGA), GPU: node(config.nodes.GPU), MPU: node(config.nodes.MPU), onUnavailable: config.nodes.on_unavailable };
+}
+
+async function warnAboutMissingCatalog(images: ImageStore, catalog: CatalogEntry[], logger: Logger): Promise<void> {
+  const missing: string[] = [];
+  for (const entry of catalog) if (!(await images.inspect(entry.ref))) missing.push(entry.ref);
+  if (!missing.length) return;
+  logger.warn('catalog images missing: pods using them will show ErrImagePull', { missing });
+  process.stderr.write(`em-sim: catalog images missing (${missing.join(', ')}): run \`npx em-sim images\` once\n`);
+}
+
+/** Real time, for tokens made outside a running simulator. */
+const REAL_CLOCK: Clock = {
+  now: () => Date.now(),
+  speed: 1,
+  at: () => () => {},
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  fromRealTime: (ms) => ms,
+};
