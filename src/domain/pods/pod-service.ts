@@ -1,31 +1,19 @@
 import { SimError } from '../errors.ts';
-import type { ImageService } from '../images/image-service.ts';
-import type { NodeSchedule } from '../nodes/node-schedule.ts';
 import { KeyedMutex } from '../primitives/keyed-mutex.ts';
 import { KeyedTimers } from '../primitives/keyed-timers.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { ContainerRuntime, ContainerState } from '../ports/container-runtime.ts';
-import type { Logger } from '../ports/logger.ts';
-import type { PodChanges, PodRecord, PodStore } from '../ports/pod-store.ts';
-import type { VolumeService } from '../volumes/volume-service.ts';
+import type { ContainerState } from '../ports/container-runtime.ts';
+import type { PodChanges, PodRecord } from '../ports/pod-store.ts';
 import { containerName, networkName } from './pod-names.ts';
 import { podKey } from './pod-records.ts';
 import type { PodSpec } from './pod-spec.ts';
-import { PodStarter } from './pod-starter.ts';
+import { PodStarter, type PodCollaborators } from './pod-starter.ts';
 import { containerState, type ContainerStateView, type PodSummary } from './pod-status.ts';
 import { planRun, type RunRequest } from './run-request.ts';
 
 /** The message of a pod stopped because max_duration ran out (Kubernetes' DeadlineExceeded). */
 export const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
 
-export interface PodServiceOptions {
-  store: PodStore;
-  runtime: ContainerRuntime;
-  images: ImageService;
-  volumes: VolumeService;
-  nodes: NodeSchedule;
-  clock: Clock;
-  logger: Logger;
+export interface PodServiceOptions extends PodCollaborators {
   /** SIGTERM-to-SIGKILL grace, in seconds, when max_duration runs out or a node powers off. */
   stopGraceSeconds: number;
   /** compat.strict: a pod answers only to USER-POD (not its bare name), and ports need a namespace. */
@@ -47,13 +35,7 @@ export class PodService {
 
   constructor(private readonly o: PodServiceOptions) {
     this.starter = new PodStarter({
-      store: o.store,
-      runtime: o.runtime,
-      images: o.images,
-      volumes: o.volumes,
-      nodes: o.nodes,
-      clock: o.clock,
-      logger: o.logger,
+      ...o,
       shortNames: !o.strict,
       armStart: (record) => this.arm(record),
       armDeadlines: (record) => this.armDeadlines(record),

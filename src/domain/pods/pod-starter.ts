@@ -12,7 +12,8 @@ import { commandFor } from './pod-spec.ts';
 /** How long a run waits for an engine that did not answer before trying again (simulated ms). */
 const ENGINE_RETRY_MS = 5_000;
 
-export interface PodStarterOptions {
+/** What a pod's run works with: the ports and services the pod service and its starter share. */
+export interface PodCollaborators {
   store: PodStore;
   runtime: ContainerRuntime;
   images: ImageService;
@@ -20,6 +21,9 @@ export interface PodStarterOptions {
   nodes: NodeSchedule;
   clock: Clock;
   logger: Logger;
+}
+
+export interface PodStarterOptions extends PodCollaborators {
   /** Whether a pod also answers to its bare pod name on its network (later clients; not in strict mode). */
   shortNames: boolean;
   /** Arms the run's start timer again (for a node that comes up later, an engine that comes back). */
