@@ -54,6 +54,7 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/** Replacements for tests: the logger, the engine. */
 export interface SimulatorOptions {
   logger?: Logger;
   /** A container engine other than Docker (the scheduling tests' in-memory fake). */
@@ -136,6 +137,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   };
 }
 
+/** A simulator that serves on `url`; close() stops serving and closes the simulator. */
 export interface RunningSimulator {
   sim: Simulator;
   url: string;

@@ -22,6 +22,7 @@ export interface Check {
   fix?: string;
 }
 
+/** What doctor checks against, for tests and the command's flags. */
 export interface DoctorOptions {
   env?: NodeJS.ProcessEnv;
   /** The configuration file, to repeat in the advice (`em-sim images --config FILE`). */
@@ -32,7 +33,9 @@ export interface DoctorOptions {
   engineTimeoutMs?: number;
 }
 
+/** Where the kernel lists registered binary formats (qemu-aarch64 for arm64 images). */
 export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
+/** Below this much free space in the data directory's filesystem, doctor warns (5 GiB). */
 export const MIN_FREE_BYTES = 5 * 1024 ** 3;
 const ENSURE_DOCKER = shortPath(fileURLToPath(new URL('../../scripts/ensure-docker.sh', import.meta.url)));
 
@@ -42,6 +45,7 @@ function shortPath(file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
+/** Every check, in the order printed: engine, catalog images, arm64 emulation, port, disk. */
 export async function runDoctor(config: SimConfig, options: DoctorOptions = {}): Promise<Check[]> {
   const env = options.env ?? process.env;
   const checks: Check[] = [];
@@ -61,6 +65,7 @@ export function formatCheck(check: Check): string {
   return check.ok || !check.fix ? line : `${line}\n    fix: ${check.fix}`;
 }
 
+/** The exit code (1 when a required check failed) and the closing line. */
 export function summarize(checks: Check[]): { exitCode: 0 | 1; line: string } {
   const failed = checks.filter((c) => !c.ok && c.required).length;
   const warned = checks.filter((c) => !c.ok && !c.required).length;

@@ -28,6 +28,7 @@ export interface ResetPlan {
 const DB_FILES = ['em-sim.db', 'em-sim.db-wal', 'em-sim.db-shm', 'em-sim.db-journal'];
 const DIRS = ['volumes', 'tmp', 'trash'];
 
+/** What reset would remove for this configuration's data directory (nothing is touched). */
 export function planReset(config: SimConfig): ResetPlan {
   const dataDir = config.data_dir;
   const idFile = path.join(dataDir, 'instance-id');
@@ -53,6 +54,7 @@ export function describePlan(plan: ResetPlan): string[] {
   return lines;
 }
 
+/** How a reset went. */
 export interface ResetResult {
   /** false when something could not be removed; `report` has said what and why. */
   complete: boolean;

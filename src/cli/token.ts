@@ -3,6 +3,7 @@ import type { TokenService } from '../domain/auth/tokens.ts';
 import { tokenIssuer } from '../simulator.ts';
 import { CliError } from './errors.ts';
 
+/** A token pair for a user, and how long the access token lives (seconds). */
 export interface IssuedTokens {
   user: string;
   access: string;

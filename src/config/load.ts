@@ -4,16 +4,19 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ZodArray, ZodDefault, ZodObject, ZodOptional, ZodPrefault, type z } from 'zod';
 import { configSchema, type SimConfig, type SimConfigInput } from './schema.ts';
 
+/** A configuration that cannot be used; the message names the file, the key and what was expected. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Command-line flags that win over the file: --host, --port, --data-dir. */
 export interface ConfigOverrides {
   host?: string;
   port?: number;
   dataDir?: string;
 }
 
+/** A parsed configuration and where it came from. */
 export interface LoadedConfig {
   config: SimConfig;
   /** The file the configuration came from, or null when only defaults were used. */
@@ -35,6 +38,10 @@ export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessE
   return existsSync(local) ? local : null;
 }
 
+/**
+ * Reads the configuration (resolveConfigPath), validates it strictly, applies the flags and makes
+ * data_dir absolute (relative to the file that names it). ConfigError when it cannot be used.
+ */
 export function loadConfig(options: { configPath?: string; overrides?: ConfigOverrides; env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
   const source = resolveConfigPath(options.configPath, options.env);
   let raw: unknown = {};
@@ -62,6 +69,7 @@ export function parseConfig(raw: unknown, where = 'configuration'): SimConfig {
   return result.data;
 }
 
+/** A configuration from an object, defaults filled in (tests, benchmarks). ConfigError when invalid. */
 export function buildConfig(input: SimConfigInput = {}): SimConfig {
   return parseConfig(input);
 }

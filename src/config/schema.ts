@@ -9,18 +9,22 @@ const isoWithZone = z
   .string()
   .refine((text) => parseZonedIso(text) !== null, 'an existing ISO 8601 date-time with a timezone, e.g. 2025-05-22T12:10:00+02:00');
 
+/** A window from `start` to `end`, ISO 8601 with a timezone. */
 export const absoluteWindowSchema = z.strictObject({
   start: isoWithZone,
   end: isoWithZone,
 });
 
+/** A window of `duration` seconds every `every` seconds (an orbit's pass, say). */
 export const recurringWindowSchema = z.strictObject({
   every: z.number().positive().describe('period in seconds'),
   duration: z.number().positive().describe('length of each window in seconds'),
   offset: z.number().default(0).describe('a moment at which a window starts, seconds from the Unix epoch; windows repeat every `every` seconds before and after it'),
 });
 
+/** busy_windows and nodes.*.availability entries. */
 export const windowSchema = z.union([absoluteWindowSchema, recurringWindowSchema]);
+/** A configured window (the domain's WindowSpec). */
 export type WindowConfig = z.infer<typeof windowSchema>;
 
 const nodeSchema = (cpus: number, memoryMb: number) =>
@@ -40,6 +44,7 @@ const catalogEntrySchema = z.union([
   }),
 ]);
 
+/** images.catalog's default: the onboard images the simulator provides without configuration. */
 export const DEFAULT_CATALOG = [
   'alpine:latest',
   'alpine:3.20',
@@ -49,6 +54,7 @@ export const DEFAULT_CATALOG = [
   'python:3.12-alpine',
 ];
 
+/** sim-config.yaml: every key with its default; unknown keys are errors. */
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -120,5 +126,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
 });
 
+/** A parsed configuration, defaults filled in. */
 export type SimConfig = z.infer<typeof configSchema>;
+/** What a configuration file (or test) may write. */
 export type SimConfigInput = z.input<typeof configSchema>;

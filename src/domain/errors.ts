@@ -34,8 +34,10 @@ export const ErrorCode = {
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;
 
+/** One of the codes above. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** What some failures carry besides their message. */
 export interface SimErrorExtra {
   /** Build and load failures carry the tail of the engine's log, as the real EM does. */
   log_tail?: string[];
@@ -43,6 +45,7 @@ export interface SimErrorExtra {
   retryAfter?: number;
 }
 
+/** A failure the user caused or can fix, with its code (the HTTP layer chooses the status). */
 export class SimError extends Error {
   override name = 'SimError';
   constructor(

@@ -18,6 +18,7 @@ export class RefusedBody extends Error {
   }
 }
 
+/** What receiveMultipart does with a body. */
 export interface MultipartOptions {
   /** The whole request body may not exceed this many bytes (limits.uplink_max_bytes). */
   maxBytes: number;

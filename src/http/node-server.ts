@@ -90,6 +90,7 @@ export class MeteredResponse extends ServerResponse {
   }
 }
 
+/** A server that listens. */
 export interface ListeningServer {
   server: ServerType;
   address: AddressInfo;

@@ -50,12 +50,14 @@ const ERROR_EXAMPLE_MESSAGES: Partial<Record<ErrorCode, Json>> = {
   CG2_BUSY: { error: 'CG2_BUSY', message: 'CG2 is busy until 2025-05-22T12:20:00.000Z; retry after it' },
 };
 
+/** The document's info block. */
 export interface OpenApiInfo {
   version: string;
   /** The server's own URL, so that "Try it out" on the docs page reaches it. */
   serverUrl?: string;
 }
 
+/** The OpenAPI 3.1 document of the route table: every path, method, parameter, body encoding, answer and error. */
 export function buildOpenApi(specs: readonly RouteSpec[], info: OpenApiInfo): Json {
   const paths: Record<string, Json> = {};
   for (const spec of specs) {

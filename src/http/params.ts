@@ -126,12 +126,14 @@ export function parseParams<S extends z.ZodType>(schema: S, raw: RawParams): z.i
 // Django's QueryDict.get does.
 const last = (v: unknown) => (Array.isArray(v) ? v[v.length - 1] : v);
 
+/** A string parameter (numbers and booleans of JSON bodies are taken as their text). */
 export const text = () =>
   z.preprocess((v) => {
     const x = last(v);
     return typeof x === 'number' || typeof x === 'boolean' ? String(x) : x;
   }, z.string({ error: 'expected a string' }));
 
+/** A whole-number parameter, from a number or its decimal text. */
 export const integer = () =>
   z.preprocess(
     (v) => {

@@ -4,6 +4,7 @@ import { SimError, type ErrorCode } from '../domain/errors.ts';
 import type { AppEnv } from './env.ts';
 import { parseParams, readParams } from './params.ts';
 
+/** The methods the EM's endpoints take. */
 export type Method = 'GET' | 'POST';
 
 /**
@@ -43,8 +44,10 @@ export interface RouteSpec<S extends z.ZodObject = z.ZodObject> {
   laterGeneration?: boolean;
 }
 
+/** A route's handler: the context and the validated parameters. */
 export type Handler<S extends z.ZodObject> = (c: Context<AppEnv>, params: z.infer<S>) => Response | Promise<Response>;
 
+/** Mounts routes from their specs (authentication, strict mode, parameter validation) and keeps the specs for the OpenAPI document. */
 export class RouteTable {
   readonly specs: RouteSpec[] = [];
 

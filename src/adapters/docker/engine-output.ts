@@ -43,6 +43,7 @@ export function followJson(docker: Docker, stream: NodeJS.ReadableStream, onEven
   });
 }
 
+/** One event of a pull's or import's progress stream. */
 export interface ProgressEvent {
   status?: string;
   error?: string;

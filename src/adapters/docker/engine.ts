@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 
+/** Where the engine is looked for when DOCKER_HOST is not set. */
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
 /**

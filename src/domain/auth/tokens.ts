@@ -2,6 +2,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Clock } from '../ports/clock.ts';
 
+/** SimpleJWT's token_type claim. */
 export type TokenType = 'access' | 'refresh';
 
 /** How tokens are signed, how long they live (seconds), and whose they can be. */

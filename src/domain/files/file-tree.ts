@@ -16,6 +16,7 @@ export interface FileNode {
   hash: bigint;
 }
 
+/** A folder of the listing, with everything below it. */
 export interface DirectoryNode {
   type: 'directory';
   name: string;
@@ -25,6 +26,7 @@ export interface DirectoryNode {
   contents: TreeNode[];
 }
 
+/** An entry of the listing. */
 export type TreeNode = FileNode | DirectoryNode;
 
 /** The list endpoint's hash: the first 8 bytes of SHA-256, read as a big-endian signed integer. */

@@ -15,6 +15,7 @@ import { ImageReference } from './image-reference.ts';
 
 export type CatalogImageStatus = 'present' | 'pulled' | 'standin-built' | 'failed';
 
+/** What became of one catalog entry. */
 export interface CatalogImageReport {
   ref: string;
   /** The local tags the entry lives under. */
@@ -25,12 +26,14 @@ export interface CatalogImageReport {
   detail?: string;
 }
 
+/** A progress message, with the entry or stand-in kind it is about. */
 export interface CatalogProgress {
   message: string;
   ref?: string;
   kind?: StandinKind;
 }
 
+/** How ensureCatalogImages goes about it. */
 export interface EnsureCatalogOptions {
   onProgress?: (progress: CatalogProgress) => void;
   /** How long a registry has to start answering a pull before we give up on it (default 5000 ms). */

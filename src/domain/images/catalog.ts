@@ -11,6 +11,7 @@ export type StandinKind = 'busybox' | 'debian' | 'python' | 'none';
 /** A catalog entry as configured (sim-config.yaml `images.catalog`): a reference, or one with its stand-in. */
 export type CatalogItem = string | { image: string; standin?: StandinKind };
 
+/** One onboard image. */
 export interface CatalogEntry {
   /** Normalized `NAME:TAG` (or `NAME@DIGEST`, kept as written); see ImageReference.normalize. */
   ref: string;

@@ -2,6 +2,7 @@ import { compileWindows, coveredUntil, nextCoveredAt, type CompiledWindows, type
 
 /** CG2's compute nodes (spec section 9: `node` is FPGA, GPU or MPU). */
 export const NODE_NAMES = ['FPGA', 'GPU', 'MPU'] as const;
+/** FPGA, GPU or MPU. */
 export type NodeName = (typeof NODE_NAMES)[number];
 
 /** The CPUs and memory every pod on a node runs with. */
@@ -19,6 +20,7 @@ export interface NodeSettings extends NodeLimits {
 /** Every node's settings, and what happens to a running pod when its node powers off. */
 export type NodesSettings = Record<NodeName, NodeSettings> & { onUnavailable: 'stop' | 'continue' };
 
+/** Whether a node is powered at a moment, and until when. */
 export interface NodeAvailability {
   available: boolean;
   /** Available: when it goes away (null: never). Unavailable: when it comes back (null: never). */

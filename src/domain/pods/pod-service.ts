@@ -13,6 +13,7 @@ import { planRun, type RunRequest } from './run-request.ts';
 /** The message of a pod stopped because max_duration ran out (Kubernetes' DeadlineExceeded). */
 export const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
 
+/** What the pod service is built with. */
 export interface PodServiceOptions extends PodCollaborators {
   /** SIGTERM-to-SIGKILL grace, in seconds, when max_duration runs out or a node powers off. */
   stopGraceSeconds: number;

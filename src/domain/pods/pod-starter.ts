@@ -23,6 +23,7 @@ export interface PodCollaborators {
   logger: Logger;
 }
 
+/** What the starter is built with: the collaborators, and how to re-arm a run's timers. */
 export interface PodStarterOptions extends PodCollaborators {
   /** Whether a pod also answers to its bare pod name on its network (later clients; not in strict mode). */
   shortNames: boolean;

@@ -31,6 +31,7 @@ export interface PlannedRun {
   dueAt: number;
 }
 
+/** What planRun needs to know besides the request. */
 export interface RunRules {
   /** Simulated now, epoch ms. */
   now: number;

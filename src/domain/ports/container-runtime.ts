@@ -17,6 +17,7 @@ export interface PodOwner {
   generation: number;
 }
 
+/** A pod's container, as the pod starter asks for it. */
 export interface ContainerSpec {
   /** USER-POD: the container's name, host name and first network alias. */
   name: string;
@@ -39,6 +40,7 @@ export interface ContainerSpec {
   memoryBytes: number;
 }
 
+/** A container as the engine reports it. */
 export interface ContainerState {
   id: string;
   running: boolean;
@@ -74,6 +76,7 @@ export class StartFailure extends Error {
   }
 }
 
+/** The port itself: engine errors other than StartFailure mean the engine did not answer. */
 export interface ContainerRuntime {
   /** Whether the engine answers; cheap enough to call per request. */
   available(): Promise<boolean>;

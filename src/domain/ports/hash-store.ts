@@ -13,10 +13,12 @@ export interface CachedHash {
   hash: string;
 }
 
+/** A hash with the path (relative to the volume) it belongs to. */
 export interface HashRow extends CachedHash {
   relPath: string;
 }
 
+/** The port itself. */
 export interface HashStore {
   /** The known hashes of a volume ("USER/NAME"), by path. The map is the store's: read it, do not change it. */
   load(volume: string): ReadonlyMap<string, CachedHash>;

@@ -19,6 +19,7 @@ export interface ImageInfo {
   architecture: string;
 }
 
+/** A build, as ImageService asks for it. */
 export interface BuildRequest {
   /** A tar stream of the build context, Dockerfile included. */
   context: Readable;
@@ -52,6 +53,7 @@ export interface StandinMark {
   recipe: string;
 }
 
+/** The port itself. Errors other than EngineLogFailure carry the engine's message. */
 export interface ImageStore {
   /** null when no image has that id or reference. */
   inspect(ref: string): Promise<ImageInfo | null>;

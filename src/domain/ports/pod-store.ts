@@ -13,6 +13,7 @@ import type { PodSpec } from '../pods/pod-spec.ts';
  */
 export type PodPhase = 'scheduled' | 'starting' | 'waiting' | 'running' | 'terminated';
 
+/** A pod and its latest run. */
 export interface PodRecord {
   username: string;
   name: string;
@@ -38,6 +39,7 @@ export interface PodRecord {
 /** The fields a run's progress changes. */
 export type PodChanges = Partial<Omit<PodRecord, 'username' | 'name' | 'generation' | 'spec' | 'createdAt'>>;
 
+/** The port itself. */
 export interface PodStore {
   get(username: string, name: string): PodRecord | undefined;
   /** A user's pods, by name. */

@@ -21,6 +21,7 @@ export interface RootfsProducer {
   cleanup(): Promise<void>;
 }
 
+/** The port itself. */
 export interface StandinRecipes {
   /** Bumped when a recipe changes, so that older stand-ins are not reused for new entries. */
   readonly version: string;

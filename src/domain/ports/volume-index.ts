@@ -12,6 +12,7 @@ export interface VolumeRecord {
   lastUsedAt: number;
 }
 
+/** The port itself. */
 export interface VolumeIndex {
   /** Records the volume as made (if new) and used at `at`. */
   record(volume: VolumeRef, at: number): void;

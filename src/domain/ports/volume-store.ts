@@ -87,6 +87,7 @@ export interface StagingArea {
   abort(): Promise<void>;
 }
 
+/** The port itself. */
 export interface VolumeStore {
   /** The volume's directory on the host, for the container's bind mount. */
   hostPath(volume: VolumeRef): string;

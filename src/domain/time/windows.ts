@@ -13,6 +13,7 @@ import { parseZonedIso } from './iso-time.ts';
  */
 export type WindowSpec = { start: string; end: string } | { every: number; duration: number; offset: number };
 
+/** A stretch of time, epoch milliseconds, [start, end). */
 export interface Interval {
   start: number;
   end: number;

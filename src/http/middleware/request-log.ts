@@ -21,6 +21,7 @@ export interface RequestRecord {
   aborted?: true;
 }
 
+/** How many requests /sim/requests keeps per user. */
 export const REQUESTS_KEPT_PER_USER = 1000;
 
 /**

@@ -8,6 +8,7 @@ import { parseParams, text, withoutUnset } from '../params.ts';
 import type { RouteTable } from '../route-table.ts';
 import { sendFile } from '../streaming.ts';
 
+/** What the file routes serve from. */
 export interface FileRouteDeps {
   files: FileService;
   volumes: VolumeService;

@@ -7,6 +7,7 @@ import type { RequestLog } from '../middleware/request-log.ts';
 import { integer, text } from '../params.ts';
 import type { RouteTable } from '../route-table.ts';
 
+/** What the sim-only views read. */
 export interface SimExtrasDeps {
   pods: PodService;
   engine: EngineStatus;
