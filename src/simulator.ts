@@ -70,6 +70,8 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   const db = new SqliteDatabase(path.join(config.data_dir, 'em-sim.db'));
   const clock = new SimClock(config.clock.speed);
   const instanceId = instanceIdOf(config.data_dir);
+  // The signing secret first: a data directory that cannot give one fails before anything starts.
+  const tokens = new TokenService(tokenSettings(config), clock);
   const engine = options.engine ?? dockerEngine(instanceId, options.dockerEnv);
 
   const podStore = new SqlitePodStore(db);
@@ -101,7 +103,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   }
 
   const { app, routes } = createApi({
-    tokens: new TokenService(tokenSettings(config), clock),
+    tokens,
     files,
     volumes,
     images,

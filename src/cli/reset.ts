@@ -112,7 +112,12 @@ async function removeFromEngine(engine: EngineTools, plan: ResetPlan, done: (lin
       );
     }
   }
-  const images = plan.users.length ? await engine.images.list() : [];
+  let images: Awaited<ReturnType<EngineTools['images']['list']>> = [];
+  try {
+    if (plan.users.length) images = await engine.images.list();
+  } catch (err) {
+    failed("the users' images (the engine did not list them)", err);
+  }
   for (const user of plan.users) {
     const name = networkName(user);
     await engine.containers.removeNetwork(name).then(

@@ -102,7 +102,7 @@ export async function receiveMultipart(c: Context<AppEnv>, options: MultipartOpt
 /** What a failed multipart body answers. */
 function failure(err: unknown, incoming: IncomingMessage): Error {
   if (err instanceof SimError) return err.code === 'MAX_UPLINK_SIZE_EXCEEDED' ? new RefusedBody(err) : err;
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = (err as NodeJS.ErrnoException | null | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new RefusedBody(
       new SimError('DISK_FULL', 'The simulator ran out of disk space while storing the upload; nothing was kept. Free space in the data directory and retry.'),
@@ -111,7 +111,7 @@ function failure(err: unknown, incoming: IncomingMessage): Error {
   if (incoming.destroyed || incoming.readableAborted) {
     return new SimError('UPLINK_FAILED', 'The upload was interrupted before it completed; nothing was kept');
   }
-  return new SimError('UPLINK_FAILED', `The multipart body could not be read (${(err as Error).message}); nothing was kept`);
+  return new SimError('UPLINK_FAILED', `The multipart body could not be read (${(err as Error | null | undefined)?.message ?? String(err)}); nothing was kept`);
 }
 
 /**

@@ -24,6 +24,7 @@ export class MeteredRequest extends IncomingMessage {
 }
 
 const HANDED_OFF = Symbol('handed-off');
+const SENT_WITHOUT_END = Symbol('sent-without-end');
 
 /**
  * A response that counts the body bytes written, and knows when the body has been handed to the
@@ -36,7 +37,6 @@ export class MeteredResponse extends ServerResponse {
   /** Body bytes written so far (headers not counted). */
   bodyBytes = 0;
   private handedOff = false;
-  private ended = false;
 
   constructor(req: IncomingMessage) {
     super(req);
@@ -46,11 +46,6 @@ export class MeteredResponse extends ServerResponse {
   /** Whether the whole body has been handed to the connection (or the connection is gone). */
   get bodyHandedOff(): boolean {
     return this.handedOff;
-  }
-
-  /** Whether the whole body was written: end() was called, or every byte the Content-Length announces. */
-  get bodyComplete(): boolean {
-    return this.ended || this.bodyBytes >= this.announcedLength();
   }
 
   /** Calls fn once the whole body has been handed to the connection (at once if it has). */
@@ -65,9 +60,34 @@ export class MeteredResponse extends ServerResponse {
     return (super.write as (...args: unknown[]) => boolean)(chunk, ...rest);
   }
 
+  /**
+   * Calls fn once the response is complete: 'finish', or, for one that closes its connection
+   * instead of ending (answerAndClose), once its whole body is written.
+   */
+  onceSent(fn: () => void): void {
+    let called = false;
+    const once = () => {
+      if (called) return;
+      called = true;
+      fn();
+    };
+    this.once('finish', once);
+    this.once(SENT_WITHOUT_END, once);
+  }
+
+  /**
+   * Writes `body`, all that the Content-Length announces, then ends the connection rather than
+   * the response (Node would destroy the socket at the response's end): see answerAndClose.
+   */
+  sendAndEndConnection(body: string, socket: { end(): void }): void {
+    this.write(body, () => {
+      socket.end();
+      this.emit(SENT_WITHOUT_END);
+    });
+  }
+
   override end(...args: unknown[]): this {
     this.count(args[0], args[1]);
-    this.ended = true;
     this.markHandedOff();
     return (super.end as (...a: unknown[]) => this)(...args);
   }
@@ -150,7 +170,8 @@ export function answerAndClose(c: Context<AppEnv>, status: number, body: unknown
   writeHead(out, status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'close' });
   // The response is never end()ed: Node would then destroy the socket at once. The body is all
   // the Content-Length announces, and the FIN follows it.
-  out.write(text, () => socket.end());
+  if (out instanceof MeteredResponse) out.sendAndEndConnection(text, socket);
+  else out.write(text, () => socket.end());
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
   return RESPONSE_ALREADY_SENT;
 }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { finished, Transform, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
@@ -15,14 +15,8 @@ import { writeHead } from './node-server.ts';
  */
 export function sendFile(c: Context<AppEnv>, file: VolumeFile, base64: boolean): Response {
   const out = c.env.outgoing as ServerResponse;
-  let stream;
-  try {
-    stream = file.read();
-  } catch (err) {
-    file.close();
-    throw err;
-  }
-  finished(stream, () => file.close());
+  // The stream takes the file over: it closes it once sent or abandoned.
+  const stream = file.stream();
   if (base64) {
     const prefix = `{"filename": ${JSON.stringify(file.name)}, "content": "`;
     const suffix = '"}';

@@ -139,6 +139,29 @@ describe('uplink size limit', () => {
     await stillServes();
   });
 
+  it('records a refused upload in /sim/requests as soon as its answer is out, while the client still holds the connection', async () => {
+    const token = await sim.token();
+    const url = new URL(sim.url);
+    const socket = net.connect(Number(url.port), url.hostname);
+    socket.on('error', () => {});
+    try {
+      const answered = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+      socket.write(requestHead(token, `Content-Length: ${10 * LIMIT}`));
+      socket.write(HEAD);
+      await answered;
+      // The connection lingers (the server drops what still comes for up to 10 s): the request is
+      // already complete for the log, with its status and body, and not taken for an aborted one.
+      await vi.waitFor(async () => {
+        const res = await sim.fetch('/sim/requests?limit=5');
+        const uplinks = ((await res.json()) as { data: Record<string, unknown>[] }).data.filter((r) => r.path === '/em/files/uplink');
+        expect(uplinks[0]).toMatchObject({ method: 'POST', status: 400, bytes_out: Buffer.byteLength(JSON.stringify(TOO_LARGE)) });
+        expect(uplinks[0]).not.toHaveProperty('aborted');
+      }, { timeout: 3000 });
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it('answers a multipart type without a boundary, and survives the client going away before sending the rest', async () => {
     const req = await openUplink('multipart/form-data', 10 * CHUNK.length);
     const answer = new Promise<{ status: number; body: string }>((resolve) => {

@@ -31,9 +31,10 @@ export async function readRepoTags(stream: Readable): Promise<string[] | null> {
   if (manifest === null) return null;
   try {
     const parsed = JSON.parse(manifest) as { RepoTags?: string[] | null }[];
+    // NAME becomes NAME:latest; anything with a digest stays as written.
     return parsed.flatMap((m) => m.RepoTags ?? []).map((t) => {
       const ref = ImageReference.parse(t);
-      return `${ref.name}:${ref.tagOrLatest}`;
+      return ref.digest !== undefined ? t : `${ref.name}:${ref.tagOrLatest}`;
     });
   } catch {
     return null;

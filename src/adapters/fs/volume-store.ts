@@ -79,9 +79,10 @@ export class FsVolumeStore implements VolumeStore {
     chmodSync(dir, 0o777);
   }
 
-  async remove(volume: VolumeRef): Promise<void> {
+  async remove(volume: VolumeRef, detached: () => void): Promise<void> {
     const trash = path.join(this.trashDir, `volume-${randomUUID()}`);
     renameSync(this.hostPath(volume), trash);
+    detached();
     await rm(trash, { recursive: true, force: true });
   }
 
@@ -232,24 +233,43 @@ class OpenVolumeFile implements VolumeFile {
   readonly name: string;
   readonly size: number;
   private readonly fd: number;
+  private readonly stat: OpenedFile['stat'];
   private readonly reopenPath: string;
-  private closed = false;
+  /** Closed, or handed to a stream that closes it. */
+  private released = false;
 
   constructor(file: OpenedFile) {
     this.fd = file.fd;
     this.name = file.name;
+    this.stat = file.stat;
     this.size = file.stat.size;
     this.reopenPath = file.reopenPath;
   }
 
   read(): Readable {
-    // Exactly the bytes fstat counted: a file that a pod is still writing cannot outgrow what a
-    // response announced, and the stream ends on its last read instead of one more to find EOF.
     if (this.size === 0) return Readable.from([]);
-    // A descriptor of its own, opened now (the same file, through /proc): the stream closes it
-    // when it ends or is destroyed, and close() may close ours at any time.
-    const fd = openSync(this.reopenPath, constants.O_RDONLY | constants.O_NONBLOCK);
-    return createReadStream('', { fd, start: 0, end: this.size - 1, highWaterMark: CHUNK });
+    // A descriptor of its own, opened now, so that the stream may close it whenever it ends and
+    // close() may close ours at any time. Through /proc it is the same file by construction;
+    // without /proc it is opened by path, so it must prove to be the same file.
+    // (/proc's entry is itself a link, to be followed; a plain path's last component is not.)
+    const noFollow = this.reopenPath.startsWith('/proc/') ? 0 : constants.O_NOFOLLOW;
+    const fd = openSync(this.reopenPath, constants.O_RDONLY | noFollow | constants.O_NONBLOCK);
+    const again = fstatSync(fd);
+    if (again.dev !== this.stat.dev || again.ino !== this.stat.ino) {
+      closeSync(fd);
+      throw new SimError('FILE_NOT_FOUND', `"${this.name}" was replaced while it was being read; try again`);
+    }
+    return exactly(fd, this.size);
+  }
+
+  stream(): Readable {
+    if (this.released) throw new Error(`${this.name}: already closed`);
+    this.released = true;
+    if (this.size === 0) {
+      closeSync(this.fd);
+      return Readable.from([]);
+    }
+    return exactly(this.fd, this.size);
   }
 
   readText(): string {
@@ -257,14 +277,23 @@ class OpenVolumeFile implements VolumeFile {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.released) return;
+    this.released = true;
     try {
       closeSync(this.fd);
     } catch {
       /* already closed */
     }
   }
+}
+
+/**
+ * Exactly the bytes fstat counted, from the start, through `fd` (which the stream closes when it
+ * ends or is destroyed): a file that a pod is still writing cannot outgrow what a response
+ * announced, and the stream ends on its last read instead of one more to find EOF.
+ */
+function exactly(fd: number, size: number): Readable {
+  return createReadStream('', { fd, start: 0, end: size - 1, highWaterMark: CHUNK });
 }
 
 /** Uplinked files in DATA_DIR/tmp until the whole request has arrived. */

@@ -109,7 +109,7 @@ export class ImageService {
         ]);
       }
       try {
-        await this.images.load(file.read());
+        await this.images.load(file.stream());
       } catch (err) {
         if (err instanceof EngineLogFailure) throw fail(err.logLines);
         throw err;

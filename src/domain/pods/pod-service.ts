@@ -89,10 +89,10 @@ export class PodService {
   async createNamespace(username: string): Promise<void> {
     try {
       await this.o.runtime.ensureNetwork(networkName(username), username);
+      this.o.store.markNamespace(username, this.o.clock.now());
     } catch (err) {
       throw new SimError('NAMESPACE_CREATE_FAILED', `Namespace creation failed: ${(err as Error).message}`);
     }
-    this.o.store.markNamespace(username, this.o.clock.now());
   }
 
   /**

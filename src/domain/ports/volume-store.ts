@@ -23,10 +23,19 @@ export interface VolumeFile {
   name: string;
   /** Bytes, when opened: a stream never gives more. */
   size: number;
-  /** The file's first `size` bytes, from the start; may be called again. Does not close the file. */
+  /**
+   * The file's first `size` bytes, from the start, through a descriptor of its own (the same
+   * file, checked); may be called again. Does not close the file.
+   */
   read(): Readable;
+  /**
+   * The file's first `size` bytes, from the start, for the last time: the stream takes the file
+   * over and closes it when it ends or is destroyed (close() then does nothing).
+   */
+  stream(): Readable;
   /** The whole file as UTF-8 text. */
   readText(): string;
+  /** Closes the file unless a stream() took it over; safe to call more than once. */
   close(): void;
 }
 
@@ -94,8 +103,11 @@ export interface VolumeStore {
   exists(volume: VolumeRef): boolean;
   /** Creates the volume when missing, writable by whatever user a pod runs as. */
   create(volume: VolumeRef): void;
-  /** Moves the volume out of reach at once, then removes it. */
-  remove(volume: VolumeRef): Promise<void>;
+  /**
+   * Moves the volume out of reach at once, calls `detached` (nothing of the volume is reachable
+   * any more), then removes its content.
+   */
+  remove(volume: VolumeRef, detached: () => void): Promise<void>;
   /** Bytes and regular files in the volume (links are not followed or counted); a snapshot. */
   usage(volume: VolumeRef): { size: number; fileCount: number };
   /**

@@ -110,9 +110,10 @@ export class VolumeService {
     if (users.length) {
       throw new SimError('VOLUME_IN_USE', `Volume "${ref.name}" is used by pod ${users.join(', ')}; wait for it to finish or replace it, then delete the volume`);
     }
-    await this.store.remove(ref);
-    this.index.forget(ref);
-    this.lastTouch.delete(`${ref.username}/${ref.name}`);
+    await this.store.remove(ref, () => {
+      this.index.forget(ref);
+      this.lastTouch.delete(`${ref.username}/${ref.name}`);
+    });
     this.hashes.forget(`${ref.username}/${ref.name}`);
   }
 }

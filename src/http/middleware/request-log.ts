@@ -103,14 +103,12 @@ export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHand
     }
 
     let logged = false;
-    out.once('finish', () => {
+    out.onceSent(() => {
       logged = true;
       finish(out.statusCode, out.bodyBytes, false);
     });
     out.once('close', () => {
-      // A response whose body was all written is complete even if its connection was then closed
-      // on purpose (answerAndClose).
-      if (!logged) finish(out.headersSent ? out.statusCode : 499, out.bodyBytes, !out.bodyComplete);
+      if (!logged) finish(out.headersSent ? out.statusCode : 499, out.bodyBytes, true);
     });
     await next();
   };
