@@ -1,5 +1,5 @@
 /**
- * The import rules of em-sim's layers (ARCHITECTURE.md). test/architecture.test.ts runs them on
+ * The import rules of em-sim's layers (ARCHITECTURE.md). test/architecture/layers.test.ts runs them on
  * every `npm test`; `npm run lint:deps` prints the same report by hand.
  *
  *   http ─┐
@@ -19,10 +19,24 @@ const IO_PACKAGES = [
   'fs',
   'fs/promises',
   'child_process',
-  'net',
+  'cluster',
+  'dgram',
+  'dns',
   'http',
+  'http2',
   'https',
+  'inspector',
+  'module',
+  'net',
   'os',
+  'process',
+  'readline',
+  'repl',
+  'tls',
+  'tty',
+  'v8',
+  'vm',
+  'worker_threads',
   'dockerode',
   'better-sqlite3',
   'busboy',

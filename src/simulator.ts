@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Hono } from 'hono';
+import { realClock } from './adapters/clock/real-clock.ts';
 import { SimClock } from './adapters/clock/sim-clock.ts';
 import { DockerImages } from './adapters/docker/docker-images.ts';
 import { DockerRuntime } from './adapters/docker/docker-runtime.ts';
 import { instanceFilter } from './adapters/docker/labels.ts';
 import { connectDocker, DEFAULT_SOCKET, describeEngine, engineMissingMessage, engineVersion, pingEngine } from './adapters/docker/engine.ts';
-import { instanceIdOf, signingSecretOf } from './adapters/fs/data-dir-files.ts';
+import { DATA_DIR, dataDirState, instanceIdOf, signingSecretOf, type DataDirState } from './adapters/fs/data-dir-files.ts';
 import { FsVolumeStore } from './adapters/fs/volume-store.ts';
 import { JsonLogger } from './adapters/log/json-logger.ts';
 import { SqliteDatabase } from './adapters/sqlite/database.ts';
@@ -16,16 +17,16 @@ import { SqliteVolumeIndex } from './adapters/sqlite/volume-index.ts';
 import { standinRecipes } from './adapters/standins/recipes.ts';
 import type { SimConfig } from './config/schema.ts';
 import { TokenService, type TokenSettings } from './domain/auth/tokens.ts';
+import { BusyWindows } from './domain/busy-windows.ts';
 import { ClockControl } from './domain/clock-control.ts';
 import { EngineStatus } from './domain/engine-status.ts';
 import { FileService } from './domain/files/file-service.ts';
 import { catalogEntries, type CatalogEntry } from './domain/images/catalog.ts';
-import { ensureCatalogImages, missingCatalogImages, type CatalogImageReport, type EnsureCatalogOptions } from './domain/images/catalog-provisioning.ts';
+import { absentCatalogEntries, ensureCatalogImages, missingCatalogImages, type CatalogImageReport, type EnsureCatalogOptions } from './domain/images/catalog-provisioning.ts';
 import { ImageService } from './domain/images/image-service.ts';
 import { NodeSchedule, type NodesSettings } from './domain/nodes/node-schedule.ts';
 import { NodeStatusService } from './domain/nodes/node-status.ts';
 import { PodService } from './domain/pods/pod-service.ts';
-import type { Clock } from './domain/ports/clock.ts';
 import type { ContainerEngine, ContainerRuntime } from './domain/ports/container-runtime.ts';
 import type { ImageStore } from './domain/ports/image-store.ts';
 import type { Logger, LogLevel } from './domain/ports/logger.ts';
@@ -67,7 +68,7 @@ export interface SimulatorOptions {
 export async function createSimulator(config: SimConfig, options: SimulatorOptions = {}): Promise<Simulator> {
   const logger = options.logger ?? createLogger(config.log.level);
   mkdirSync(config.data_dir, { recursive: true });
-  const db = new SqliteDatabase(path.join(config.data_dir, 'em-sim.db'));
+  const db = new SqliteDatabase(path.join(config.data_dir, DATA_DIR.database));
   const clock = new SimClock(config.clock.speed);
   const instanceId = instanceIdOf(config.data_dir);
   // The signing secret first: a data directory that cannot give one fails before anything starts.
@@ -110,7 +111,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     pods,
     nodes: new NodeStatusService(nodes, podStore, clock),
     clockControl: new ClockControl(clock, config.clock.control),
-    clock,
+    busyWindows: new BusyWindows(config.busy_windows, clock),
     engine: engineStatus,
     logger,
     settings: {
@@ -118,7 +119,6 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
       uplinkMaxBytes: config.limits.uplink_max_bytes,
       downlinkBase64: config.compat.downlink_base64,
       strict: config.compat.strict,
-      busyWindows: config.busy_windows,
       oneRequestPerUser: config.limits.one_request_per_user,
     },
   });
@@ -179,7 +179,7 @@ export function createLogger(level: LogLevel): Logger {
  * can neither be read nor made.
  */
 export function tokenIssuer(config: SimConfig): TokenService {
-  return new TokenService(tokenSettings(config), REAL_CLOCK);
+  return new TokenService(tokenSettings(config), realClock);
 }
 
 /** The Docker engine as the command line's one-shot commands use it (images, doctor, reset). */
@@ -227,6 +227,11 @@ export function engineTools(config: SimConfig, options: { env?: NodeJS.ProcessEn
   };
 }
 
+/** What of the simulator's state config.data_dir holds, for `em-sim reset` (nothing is touched). */
+export function simulatorState(config: SimConfig): DataDirState {
+  return dataDirState(config.data_dir);
+}
+
 /** The label that marks an instance's containers on the engine: "em-sim.instance=ID". */
 export function instanceLabel(instanceId: string): string {
   return instanceFilter(instanceId)[0]!;
@@ -256,18 +261,8 @@ function nodesSettings(config: SimConfig): NodesSettings {
 }
 
 async function warnAboutMissingCatalog(images: ImageStore, catalog: CatalogEntry[], logger: Logger): Promise<void> {
-  const missing: string[] = [];
-  for (const entry of catalog) if (!(await images.inspect(entry.ref))) missing.push(entry.ref);
+  const missing = await absentCatalogEntries(images, catalog);
   if (!missing.length) return;
   logger.warn('catalog images missing: pods using them will show ErrImagePull', { missing });
   process.stderr.write(`em-sim: catalog images missing (${missing.join(', ')}): run \`npx em-sim images\` once\n`);
 }
-
-/** Real time, for tokens made outside a running simulator. */
-const REAL_CLOCK: Clock = {
-  now: () => Date.now(),
-  speed: 1,
-  at: () => () => {},
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  fromRealTime: (ms) => ms,
-};

@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { SimConfig } from '../config/schema.ts';
+import { ownedBy } from '../domain/images/image-service.ts';
 import { networkName } from '../domain/pods/pod-names.ts';
-import { engineTools, instanceLabel, type EngineTools } from '../simulator.ts';
+import { engineTools, instanceLabel, simulatorState, type EngineTools } from '../simulator.ts';
 import { CliError } from './errors.ts';
 import { emSimAt, reachableUrl } from './running.ts';
 
@@ -25,16 +25,9 @@ export interface ResetPlan {
   volumeCount: number;
 }
 
-const DB_FILES = ['em-sim.db', 'em-sim.db-wal', 'em-sim.db-shm', 'em-sim.db-journal'];
-const DIRS = ['volumes', 'tmp', 'trash'];
-
 /** What reset would remove for this configuration's data directory (nothing is touched). */
 export function planReset(config: SimConfig): ResetPlan {
-  const dataDir = config.data_dir;
-  const idFile = path.join(dataDir, 'instance-id');
-  const instanceId = existsSync(idFile) ? readFileSync(idFile, 'utf8').trim() || null : null;
-  const paths = [...DB_FILES, ...DIRS].map((name) => path.join(dataDir, name)).filter((p) => existsSync(p));
-  return { dataDir, instanceId, users: config.users.map((u) => u.username), paths, volumeCount: countVolumes(path.join(dataDir, 'volumes')) };
+  return { dataDir: config.data_dir, users: config.users.map((u) => u.username), ...simulatorState(config) };
 }
 
 /** What the plan removes, in words, for the confirmation question. */
@@ -125,7 +118,7 @@ async function removeFromEngine(engine: EngineTools, plan: ResetPlan, done: (lin
       (err: unknown) => failed(`network ${name} (a container outside this data directory may still use it)`, err),
     );
     // Untag by name, never remove by id: a user's tag may share its image with a catalog tag.
-    for (const tag of images.flatMap((image) => image.repoTags).filter((t) => t.startsWith(`${user}-`))) {
+    for (const tag of images.flatMap((image) => image.repoTags).filter((t) => ownedBy(user, t))) {
       await engine.images.remove(tag).then(
         () => done(`✓ removed image ${tag}`),
         (err: unknown) => failed(`image ${tag}`, err),
@@ -141,13 +134,4 @@ export async function refuseIfRunning(config: SimConfig): Promise<void> {
   if (await emSimAt(host, port)) {
     throw new CliError(`an em-sim answers at ${reachableUrl(host, port)} (the configured address): stop it before reset, which removes the database it has open`);
   }
-}
-
-function countVolumes(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  let count = 0;
-  for (const user of readdirSync(dir, { withFileTypes: true })) {
-    if (user.isDirectory()) count += readdirSync(path.join(dir, user.name)).length;
-  }
-  return count;
 }

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { STANDIN_KINDS } from '../domain/images/catalog.ts';
+import type { NodeName } from '../domain/nodes/node-schedule.ts';
+import { LOG_LEVELS } from '../domain/ports/logger.ts';
 import { parseZonedIso } from '../domain/time/iso-time.ts';
 
 // Keys are snake_case because they are the names users type in sim-config.yaml and the ones
@@ -36,11 +39,14 @@ const nodeSchema = (cpus: number, memoryMb: number) =>
     })
     .prefault({});
 
+/** Each node's default CPUs and memory (MB); typed by the domain's node names, so a node added there must be added here. */
+const NODE_DEFAULTS: Record<NodeName, [cpus: number, memoryMb: number]> = { FPGA: [1, 1024], GPU: [2, 4096], MPU: [1, 512] };
+
 const catalogEntrySchema = z.union([
   z.string().min(1),
   z.strictObject({
     image: z.string().min(1),
-    standin: z.enum(['busybox', 'debian', 'python', 'none']).optional(),
+    standin: z.enum(STANDIN_KINDS).optional(),
   }),
 ]);
 
@@ -100,7 +106,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   log: z
     .strictObject({
-      level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+      level: z.enum(LOG_LEVELS).default('info'),
     })
     .prefault({}),
   images: z
@@ -111,9 +117,9 @@ export const configSchema = z.strictObject({
     .prefault({}),
   nodes: z
     .strictObject({
-      FPGA: nodeSchema(1, 1024),
-      GPU: nodeSchema(2, 4096),
-      MPU: nodeSchema(1, 512),
+      FPGA: nodeSchema(...NODE_DEFAULTS.FPGA),
+      GPU: nodeSchema(...NODE_DEFAULTS.GPU),
+      MPU: nodeSchema(...NODE_DEFAULTS.MPU),
       on_unavailable: z.enum(['stop', 'continue']).default('stop'),
     })
     .prefault({}),

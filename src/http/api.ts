@@ -1,6 +1,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { TokenService } from '../domain/auth/tokens.ts';
+import type { BusyWindows } from '../domain/busy-windows.ts';
 import type { ClockControl } from '../domain/clock-control.ts';
 import type { EngineStatus } from '../domain/engine-status.ts';
 import { SimError } from '../domain/errors.ts';
@@ -8,9 +9,7 @@ import type { FileService } from '../domain/files/file-service.ts';
 import type { ImageService } from '../domain/images/image-service.ts';
 import type { NodeStatusService } from '../domain/nodes/node-status.ts';
 import type { PodService } from '../domain/pods/pod-service.ts';
-import type { Clock } from '../domain/ports/clock.ts';
 import type { Logger } from '../domain/ports/logger.ts';
-import type { WindowSpec } from '../domain/time/windows.ts';
 import type { VolumeService } from '../domain/volumes/volume-service.ts';
 import type { AppEnv } from './env.ts';
 import { errorAnswer } from './error-table.ts';
@@ -42,8 +41,8 @@ export interface ApiDeps {
   pods: PodService;
   nodes: NodeStatusService;
   clockControl: ClockControl;
-  /** The simulated clock, for busy windows. */
-  clock: Clock;
+  /** busy_windows: while one is open, /em/* answers 423 CG2_BUSY. */
+  busyWindows: BusyWindows;
   engine: EngineStatus;
   logger: Logger;
   /** Where /sim/requests reads each user's recent requests; one is made when not given. */
@@ -56,8 +55,6 @@ export interface ApiDeps {
     downlinkBase64: boolean;
     /** compat.strict: seed endpoints and spec methods only. */
     strict: boolean;
-    /** busy_windows: while one is open, /em/* answers 423 CG2_BUSY. */
-    busyWindows: readonly WindowSpec[];
     /** limits.one_request_per_user: a user's second concurrent /em/* request answers 423. */
     oneRequestPerUser: boolean;
   };
@@ -115,7 +112,7 @@ export function createApi(deps: ApiDeps): { app: Hono<AppEnv>; routes: RouteTabl
   // the per-user lock needs to know the user.
   const authenticate = bearerAuth(deps.tokens);
   app.use('/em/*', authenticate);
-  app.use('/em/*', busyWindows(settings.busyWindows, deps.clock));
+  app.use('/em/*', busyWindows(deps.busyWindows));
   if (settings.oneRequestPerUser) app.use('/em/*', oneRequestPerUser());
   app.use('/em/*', async (c, next) => (c.req.path === '/em/files/uplink' ? next() : limitForms(c, next)));
   const routes = new RouteTable(app, { strict: settings.strict, authenticate });

@@ -25,9 +25,9 @@ export interface MultipartOptions {
   /** The field that carries the files, repeatable (the spec's "files"); files of other fields are dropped. */
   fileField: string;
   /**
-   * Receives one file: consumes `data` to its end. A SimError (a refused file name) leaves the
-   * stream for this module to drain, and fails the request once the body is read; any other error
-   * (a full disk) ends the request at once.
+   * Receives one file: consumes `data` to its end. A failure that leaves the stream unread (a
+   * refused file name) fails the request once the body is read (this module drains the stream);
+   * one that destroyed it (a failed write) ends the request at once.
    */
   onFile(filename: string, data: Readable): Promise<void>;
   /** The message of MAX_UPLINK_SIZE_EXCEEDED. */
@@ -38,7 +38,8 @@ export interface MultipartOptions {
  * Streams a multipart/form-data body through busboy: files to `onFile` as they arrive, other
  * fields returned once the whole body is in. The size cap covers the whole body and is enforced as
  * bytes arrive. Errors: NO_FILES (not multipart), RefusedBody wrapping MAX_UPLINK_SIZE_EXCEEDED or
- * DISK_FULL, UPLINK_FAILED (interrupted or unreadable body), or the SimError onFile threw.
+ * DISK_FULL (the connection is then closed), UPLINK_FAILED (interrupted or unreadable body), or
+ * the SimError onFile threw.
  */
 export async function receiveMultipart(c: Context<AppEnv>, options: MultipartOptions): Promise<Record<string, string>> {
   const incoming = c.env.incoming as IncomingMessage;
@@ -75,7 +76,7 @@ export async function receiveMultipart(c: Context<AppEnv>, options: MultipartOpt
       // A refused file name leaves its stream unread: drain it so that busboy goes on, and
       // report at the end. A failed write (a full disk) has destroyed the stream, which would
       // stall busboy: end the whole request at once instead.
-      done.catch((err) => (err instanceof SimError ? stream.resume() : body?.destroy(err as Error)));
+      done.catch((err) => (stream.destroyed ? body?.destroy(err as Error) : stream.resume()));
       receiving.push(done);
     });
     // Only once busboy accepted the headers (it throws on a multipart type without a boundary).
@@ -99,15 +100,9 @@ export async function receiveMultipart(c: Context<AppEnv>, options: MultipartOpt
   }
 }
 
-/** What a failed multipart body answers. */
+/** What a failed multipart body answers: a body too large for the limit or the disk closes the connection. */
 function failure(err: unknown, incoming: IncomingMessage): Error {
-  if (err instanceof SimError) return err.code === 'MAX_UPLINK_SIZE_EXCEEDED' ? new RefusedBody(err) : err;
-  const code = (err as NodeJS.ErrnoException | null | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new RefusedBody(
-      new SimError('DISK_FULL', 'The simulator ran out of disk space while storing the upload; nothing was kept. Free space in the data directory and retry.'),
-    );
-  }
+  if (err instanceof SimError) return err.code === 'MAX_UPLINK_SIZE_EXCEEDED' || err.code === 'DISK_FULL' ? new RefusedBody(err) : err;
   if (incoming.destroyed || incoming.readableAborted) {
     return new SimError('UPLINK_FAILED', 'The upload was interrupted before it completed; nothing was kept');
   }

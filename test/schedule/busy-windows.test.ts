@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/adapters/clock/sim-clock.ts';
+import { BusyWindows } from '../../src/domain/busy-windows.ts';
 import { SimError } from '../../src/domain/errors.ts';
+import type { WindowSpec } from '../../src/domain/time/windows.ts';
 import { busyWindows } from '../../src/http/middleware/busy-windows.ts';
 import { PASSWORD } from '../helpers/sim.ts';
 import { HOUR, MINUTE, iso, startScheduleSim, wholeSecond, type ScheduleSim } from './_support.ts';
@@ -63,13 +65,13 @@ describe('busy windows on a running simulator', () => {
 });
 
 describe('busyWindows middleware', () => {
-  const app = (windows: Parameters<typeof busyWindows>[0], clock: SimClock) => {
+  const app = (windows: WindowSpec[], clock: SimClock) => {
     const hono = new Hono();
     hono.onError((err, c) => {
       if (!(err instanceof SimError)) throw err;
       return c.json({ error: err.code, retryAfter: err.extra.retryAfter ?? null }, 423);
     });
-    hono.use('*', busyWindows(windows, clock));
+    hono.use('*', busyWindows(new BusyWindows(windows, clock)));
     hono.get('*', (c) => c.text('ok'));
     return hono;
   };

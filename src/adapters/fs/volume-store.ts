@@ -26,6 +26,7 @@ import type tarStream from 'tar-stream';
 import { SimError } from '../../domain/errors.ts';
 import {
   DestinationIsFolder,
+  StorageFull,
   type ContentReader,
   type FileFacts,
   type StagingArea,
@@ -35,6 +36,7 @@ import {
   type VolumeStore,
   type WalkedDirectory,
 } from '../../domain/ports/volume-store.ts';
+import { DATA_DIR } from './data-dir-files.ts';
 import { isErrno, safeLstat, VolumeRoot, type DirHandle, type OpenedFile } from './volume-root.ts';
 
 /** Reads and writes in 1 MiB pieces: large transfers stay streams without many small syscalls. */
@@ -52,9 +54,9 @@ export class FsVolumeStore implements VolumeStore {
   private readonly trashDir: string;
 
   constructor(dataDir: string) {
-    this.base = path.join(dataDir, 'volumes');
-    this.tmpDir = path.join(dataDir, 'tmp');
-    this.trashDir = path.join(dataDir, 'trash');
+    this.base = path.join(dataDir, DATA_DIR.volumes);
+    this.tmpDir = path.join(dataDir, DATA_DIR.staging);
+    this.trashDir = path.join(dataDir, DATA_DIR.trash);
     mkdirSync(this.base, { recursive: true, mode: 0o755 });
     // Whatever is here was left by a crash: partial uploads and half-removed folders.
     for (const dir of [this.tmpDir, this.trashDir]) {
@@ -308,7 +310,12 @@ class FsStagingArea implements StagingArea {
   async receive(key: string, data: Readable): Promise<void> {
     const temp = path.join(this.tmpDir, `uplink-${randomUUID()}`);
     this.temps.set(key, temp);
-    await pipeline(data, createWriteStream(temp, { flags: 'wx', mode: 0o666, highWaterMark: CHUNK }));
+    try {
+      await pipeline(data, createWriteStream(temp, { flags: 'wx', mode: 0o666, highWaterMark: CHUNK }));
+    } catch (err) {
+      if (isErrno(err, 'ENOSPC') || isErrno(err, 'EDQUOT')) throw new StorageFull((err as Error).message);
+      throw err;
+    }
   }
 
   commit(volume: VolumeRef, segments: string[], display: string, names: Map<string, string>): void {

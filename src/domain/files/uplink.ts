@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { SimError } from '../errors.ts';
-import { DestinationIsFolder, type StagingArea, type VolumeRef } from '../ports/volume-store.ts';
+import { DestinationIsFolder, StorageFull, type StagingArea, type VolumeRef } from '../ports/volume-store.ts';
 import { parseVolumePath } from '../volumes/volume-path.ts';
 import type { VolumeService } from '../volumes/volume-service.ts';
 
@@ -30,7 +30,7 @@ export class UplinkSession {
   /**
    * Streams one file to the staging area. Its name is the last component of the client's file
    * name, as Django keeps it; INVALID_PATH for a name that is unusable (the stream is then left
-   * unread, for the caller to drain).
+   * unread, for the caller to drain); DISK_FULL when the disk cannot take it.
    */
   async receive(filename: string, data: Readable): Promise<void> {
     const name = uploadName(filename);
@@ -39,11 +39,23 @@ export class UplinkSession {
     data.on('data', (chunk: Buffer) => {
       file.size += chunk.length;
     });
-    await this.staging.receive(file.key, data);
+    try {
+      await this.staging.receive(file.key, data);
+    } catch (err) {
+      if (err instanceof StorageFull) {
+        throw new SimError('DISK_FULL', 'The simulator ran out of disk space while storing the upload; nothing was kept. Free space in the data directory and retry.');
+      }
+      throw err;
+    }
   }
 
-  /** Moves every staged file into place under dest_path of the volume (made when missing). */
+  /**
+   * Moves every staged file into place under dest_path of the volume (made when missing):
+   * NO_FILES when none arrived; INVALID_PATH, ILLEGAL_PATH for dest_path, or a file that would
+   * replace a folder.
+   */
   commit(ref: VolumeRef, destPath: string | undefined): void {
+    if (this.staged.length === 0) throw new SimError('NO_FILES', 'No files were provided for uplink!');
     const segments = parseVolumePath(destPath ?? '', 'dest_path');
     this.volumes.ensure(ref);
     try {

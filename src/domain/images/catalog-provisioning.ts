@@ -55,6 +55,13 @@ export async function missingCatalogImages(images: ImageStore, entries: readonly
   return missing;
 }
 
+/** The catalog entries whose image is not on the engine (by their NAME:TAG), in catalog order. */
+export async function absentCatalogEntries(images: ImageStore, entries: readonly CatalogEntry[]): Promise<string[]> {
+  const absent: string[] = [];
+  for (const entry of entries) if (!(await images.inspect(entry.ref))) absent.push(entry.ref);
+  return absent;
+}
+
 /** Makes every entry present (see above); one report per entry, in catalog order. Never throws for one entry's failure. */
 export async function ensureCatalogImages(
   images: ImageStore,
@@ -165,19 +172,6 @@ export async function ensureCatalogImages(
   return entries.map((entry) => reports.get(entry.ref)!);
 }
 
-/** A report in words, for people: "present", "stand-in built (python)", "failed: ...". */
-export function describeReport(report: CatalogImageReport): string {
-  const words: Record<CatalogImageStatus, string> = {
-    present: 'present',
-    pulled: 'pulled',
-    'standin-built': `stand-in built (${report.standin})`,
-    failed: 'failed',
-  };
-  const text = words[report.status];
-  if (!report.detail) return text;
-  return report.status === 'failed' ? `${text}: ${report.detail}` : `${text}; ${report.detail}`;
-}
-
 /**
  * Builds one stand-in image under a temporary tag and, once it is complete, gives it `tags`; so a
  * failed build never leaves a catalog tag on a half-made image. Returns the image id.
@@ -189,16 +183,17 @@ async function buildStandin(
   tags: string[],
   onStep: (message: string) => void,
 ): Promise<string> {
-  const started = Date.now();
+  // A stopwatch for the progress message, not the simulated clock.
+  const started = performance.now();
   const producer = await recipes.produce(kind, onStep);
-  const buildTag = `em-sim-standin-build/${kind}:${started}-${randomBytes(4).toString('hex')}`;
+  const buildTag = `em-sim-standin-build/${kind}:${Date.now()}-${randomBytes(4).toString('hex')}`;
   try {
     const imported = images.importRootfs(producer.tar, { tag: buildTag, changes: recipes.changes(kind), mark: { kind, recipe: recipes.version } });
     const [imports, produced] = await Promise.allSettled([imported, producer.done]);
     if (produced.status === 'rejected') throw produced.reason;
     if (imports.status === 'rejected') throw new Error(`docker import: ${(imports.reason as Error).message}`);
     const image = imports.value;
-    onStep(`imported as ${shortId(image.id)} (${Math.round(image.size / 1e6)} MB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    onStep(`imported as ${shortId(image.id)} (${Math.round(image.size / 1e6)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     for (const target of tags) await images.tag(image.id, target);
     return image.id;
   } catch (err) {

@@ -6,7 +6,9 @@ import { ImageReference, inRegistry } from './image-reference.ts';
  * `NAME:TAG` and `REGISTRY/NAME:TAG`, pulled when a registry answers, else built offline as a
  * stand-in of the kind below (catalog-provisioning.ts).
  */
-export type StandinKind = 'busybox' | 'debian' | 'python' | 'none';
+export const STANDIN_KINDS = ['busybox', 'debian', 'python', 'none'] as const;
+/** A stand-in's kind; `none`: the image has none. */
+export type StandinKind = (typeof STANDIN_KINDS)[number];
 
 /** A catalog entry as configured (sim-config.yaml `images.catalog`): a reference, or one with its stand-in. */
 export type CatalogItem = string | { image: string; standin?: StandinKind };

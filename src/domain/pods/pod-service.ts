@@ -3,7 +3,7 @@ import { KeyedMutex } from '../primitives/keyed-mutex.ts';
 import { KeyedTimers } from '../primitives/keyed-timers.ts';
 import type { ContainerState } from '../ports/container-runtime.ts';
 import type { PodChanges, PodRecord } from '../ports/pod-store.ts';
-import { containerName, networkName } from './pod-names.ts';
+import { checkPodName, containerName, networkName } from './pod-names.ts';
 import { podKey } from './pod-records.ts';
 import type { PodSpec } from './pod-spec.ts';
 import { PodStarter, type PodCollaborators } from './pod-starter.ts';
@@ -57,8 +57,12 @@ export class PodService {
     await this.record(username, pod, spec, dueAt);
   }
 
-  /** The pod's container state (/em/pod/status): POD_NOT_FOUND when the user has no such pod. */
-  async status(username: string, pod: string): Promise<ContainerStateView> {
+  /**
+   * The pod's container state (/em/pod/status; pod_name omitted: the default pod):
+   * INVALID_POD_NAME, POD_NOT_FOUND when the user has no such pod.
+   */
+  async status(username: string, podName: string | undefined): Promise<ContainerStateView> {
+    const pod = checkPodName(podName);
     let record = this.o.store.get(username, pod);
     if (!record) {
       throw new SimError('POD_NOT_FOUND', `No DPhi Pod named "${pod}" exists for this user; start one with /em/pod/run`);
@@ -77,12 +81,13 @@ export class PodService {
     return out;
   }
 
-  /** What the pod's latest run wrote so far (/sim/pods/logs); POD_NOT_FOUND. */
-  async logs(username: string, pod: string): Promise<{ stdout: string; stderr: string }> {
+  /** What the pod's latest run wrote so far (/sim/pods/logs; pod_name omitted: the default pod): INVALID_POD_NAME, POD_NOT_FOUND. */
+  async logs(username: string, podName: string | undefined): Promise<{ pod: string; stdout: string; stderr: string }> {
+    const pod = checkPodName(podName);
     const record = this.o.store.get(username, pod);
     if (!record) throw new SimError('POD_NOT_FOUND', `No DPhi Pod named "${pod}" exists for this user`);
-    if (!record.containerId) return { stdout: '', stderr: '' };
-    return this.o.runtime.logs(record.containerId);
+    if (!record.containerId) return { pod, stdout: '', stderr: '' };
+    return { pod, ...(await this.o.runtime.logs(record.containerId)) };
   }
 
   /** Creates the user's private network (/em/pod/namespace/create); idempotent. NAMESPACE_CREATE_FAILED. */

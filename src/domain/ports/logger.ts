@@ -2,7 +2,9 @@
  * Where the domain reports what happened (a pod started, a container was orphaned). Implemented
  * by src/adapters/log/json-logger.ts: one JSON object per line on stderr.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+/** How much is logged: each level includes those after it; `silent` nothing. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The port itself: a message and structured fields, at a level. */
 export interface Logger {

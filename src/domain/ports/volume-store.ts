@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
  * src/adapters/fs/volume-store.ts, which walks every path one component at a time through open
  * directory descriptors, so that a pod swapping a folder for a symbolic link cannot redirect it.
  *
- * Paths arrive as segments (src/domain/files/volume-path.ts has the grammar) plus the text the
+ * Paths arrive as segments (src/domain/volumes/volume-path.ts has the grammar) plus the text the
  * user gave, for messages. Methods throw SimError with these codes, and nothing else the user
  * caused: FILE_NOT_FOUND (a part of the path does not exist), NOT_A_FILE, ILLEGAL_PATH (a link
  * leading outside the volume), INVALID_PATH (too many links; a file where a folder is needed).
@@ -83,9 +83,17 @@ export class DestinationIsFolder extends Error {
   }
 }
 
+/** The disk under the data directory is full (or over quota): nothing more can be stored. */
+export class StorageFull extends Error {
+  override name = 'StorageFull';
+}
+
 /** Files received outside every volume, moved in only when all of them have arrived. */
 export interface StagingArea {
-  /** Streams `data` into a new temporary file under `key`. The stream is consumed to its end or error. */
+  /**
+   * Streams `data` into a new temporary file under `key`. The stream is consumed to its end or
+   * error; StorageFull when the disk cannot take it.
+   */
   receive(key: string, data: Readable): Promise<void>;
   /**
    * Moves every staged file into the folder at `segments` (created when missing), under the names

@@ -1,6 +1,5 @@
 import { stringify } from 'lossless-json';
 import { z } from 'zod';
-import { SimError } from '../../domain/errors.ts';
 import type { FileService } from '../../domain/files/file-service.ts';
 import type { VolumeSelection, VolumeService } from '../../domain/volumes/volume-service.ts';
 import { formatLimit, receiveMultipart } from '../multipart.ts';
@@ -126,7 +125,6 @@ export function registerFileRoutes(routes: RouteTable, deps: FileRouteDeps): voi
         });
         const p = parseParams(uplinkParams, withoutUnset({ ...c.req.query(), ...fields }));
         const ref = volumes.select(c.get('user'), volumeSelection(p));
-        if (session.fileCount === 0) throw new SimError('NO_FILES', 'No files were provided for uplink!');
         session.commit(ref, p.dest_path);
         return c.json(
           {

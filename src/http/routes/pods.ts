@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { checkPodName } from '../../domain/pods/pod-names.ts';
 import type { PodService } from '../../domain/pods/pod-service.ts';
 import { boolean, integer, list, record, text } from '../params.ts';
 import type { RouteTable } from '../route-table.ts';
@@ -81,7 +80,7 @@ export function registerPodRoutes(routes: RouteTable, deps: { pods: PodService }
       errors: ['INVALID_POD_NAME', 'POD_NOT_FOUND', 'STRICT_MODE', 'DOCKER_UNAVAILABLE'],
     },
     async (c, p) => {
-      const state = await pods.status(c.get('user'), checkPodName(p.pod_name));
+      const state = await pods.status(c.get('user'), p.pod_name);
       return c.json({ message: 'Successfully fetched DPhi Pod status', data: { state } }, 200);
     },
   );

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { EngineStatus } from '../../domain/engine-status.ts';
 import { SimError } from '../../domain/errors.ts';
-import { checkPodName } from '../../domain/pods/pod-names.ts';
 import type { PodService } from '../../domain/pods/pod-service.ts';
 import type { RequestLog } from '../middleware/request-log.ts';
 import { integer, text } from '../params.ts';
@@ -77,8 +76,7 @@ export function registerSimExtraRoutes(routes: RouteTable, deps: SimExtrasDeps):
     },
     async (c, p) => {
       await deps.engine.require();
-      const pod = checkPodName(p.pod_name);
-      const { stdout, stderr } = await deps.pods.logs(c.get('user'), pod);
+      const { pod, stdout, stderr } = await deps.pods.logs(c.get('user'), p.pod_name);
       return c.json({ message: LOGS_REMINDER, data: { pod_name: pod, stdout, stderr } }, 200);
     },
   );
