@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type Docker from 'dockerode';
 import type { Hono } from 'hono';
 import { realClock } from './adapters/clock/real-clock.ts';
 import { SimClock } from './adapters/clock/sim-clock.ts';
@@ -73,7 +74,8 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   const instanceId = instanceIdOf(config.data_dir);
   // The signing secret first: a data directory that cannot give one fails before anything starts.
   const tokens = new TokenService(tokenSettings(config), clock);
-  const engine = options.engine ?? dockerEngine(instanceId, options.dockerEnv);
+  const dockerEnv = options.dockerEnv ?? process.env;
+  const engine = options.engine ?? dockerEngine(connectDocker(dockerEnv), instanceId, dockerEnv);
 
   const podStore = new SqlitePodStore(db);
   const hashes = new SqliteHashStore(db);
@@ -212,7 +214,7 @@ export interface EngineTools {
 export function engineTools(config: SimConfig, options: { env?: NodeJS.ProcessEnv; instanceId?: string } = {}): EngineTools {
   const env = options.env ?? process.env;
   const docker = connectDocker(env);
-  const engine = { containers: new DockerRuntime(docker, options.instanceId ?? '', env), images: new DockerImages(docker, options.instanceId ?? '') };
+  const engine = dockerEngine(docker, options.instanceId ?? '', env);
   const catalog = catalogEntries(config.images.catalog, config.images.registry);
   return {
     describe: () => describeEngine(env),
@@ -239,8 +241,8 @@ export function instanceLabel(instanceId: string): string {
 
 // ---- translations of the configuration into the domain's terms ----
 
-function dockerEngine(instanceId: string, env: NodeJS.ProcessEnv = process.env): ContainerEngine {
-  const docker = connectDocker(env);
+/** Both engine ports on one Docker connection, for the instance's containers and images. */
+function dockerEngine(docker: Docker, instanceId: string, env: NodeJS.ProcessEnv): ContainerEngine {
   return { containers: new DockerRuntime(docker, instanceId, env), images: new DockerImages(docker, instanceId) };
 }
 

@@ -43,11 +43,6 @@ export class MeteredResponse extends ServerResponse {
     this.once('close', () => this.markHandedOff());
   }
 
-  /** Whether the whole body has been handed to the connection (or the connection is gone). */
-  get bodyHandedOff(): boolean {
-    return this.handedOff;
-  }
-
   /** Calls fn once the whole body has been handed to the connection (at once if it has). */
   onceHandedOff(fn: () => void): void {
     if (this.handedOff) fn();
@@ -56,7 +51,7 @@ export class MeteredResponse extends ServerResponse {
 
   override write(chunk: unknown, ...rest: unknown[]): boolean {
     this.count(chunk, rest[0]);
-    if (this.bodyBytes >= this.announcedLength()) this.markHandedOff();
+    if (!this.handedOff && this.bodyBytes >= this.announcedLength()) this.markHandedOff();
     return (super.write as (...args: unknown[]) => boolean)(chunk, ...rest);
   }
 
@@ -65,14 +60,9 @@ export class MeteredResponse extends ServerResponse {
    * instead of ending (answerAndClose), once its whole body is written.
    */
   onceSent(fn: () => void): void {
-    let called = false;
-    const once = () => {
-      if (called) return;
-      called = true;
-      fn();
-    };
-    this.once('finish', once);
-    this.once(SENT_WITHOUT_END, once);
+    // One or the other: a response sent without end() never finishes.
+    this.once('finish', fn);
+    this.once(SENT_WITHOUT_END, fn);
   }
 
   /**
@@ -161,17 +151,15 @@ const LINGER_MS = 10_000;
  * tests) it is an ordinary response.
  */
 export function answerAndClose(c: Context<AppEnv>, status: number, body: unknown): Response {
-  const out = c.env?.outgoing as ServerResponse | undefined;
-  const incoming = c.env?.incoming as IncomingMessage | undefined;
+  const out = c.env?.outgoing;
+  const socket = c.env?.incoming?.socket;
   const text = JSON.stringify(body);
-  if (!out || !incoming?.socket || out.headersSent) return c.json(body, status as 400, { Connection: 'close' });
-  const socket = incoming.socket;
-  incoming.resume();
+  if (!(out instanceof MeteredResponse) || !socket || out.headersSent) return c.json(body, status as 400, { Connection: 'close' });
+  c.env.incoming.resume();
   writeHead(out, status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'close' });
   // The response is never end()ed: Node would then destroy the socket at once. The body is all
   // the Content-Length announces, and the FIN follows it.
-  if (out instanceof MeteredResponse) out.sendAndEndConnection(text, socket);
-  else out.write(text, () => socket.end());
+  out.sendAndEndConnection(text, socket);
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
   return RESPONSE_ALREADY_SENT;
 }

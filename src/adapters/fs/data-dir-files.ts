@@ -83,7 +83,7 @@ export function instanceIdOf(dataDir: string): string {
 }
 
 /** The instance id of a data directory that has run a simulator, or null (nothing is made). */
-export function existingInstanceId(dataDir: string): string | null {
+function existingInstanceId(dataDir: string): string | null {
   const file = path.join(dataDir, DATA_DIR.instanceId);
   return existsSync(file) ? readFileSync(file, 'utf8').trim() || null : null;
 }

@@ -68,11 +68,6 @@ export class ImageReference {
     return ImageReference.parse(`${name}${this.suffix()}`);
   }
 
-  /** The reference with ":latest" made explicit unless it has a tag or a digest. */
-  withDefaultTag(): ImageReference {
-    return this.tag !== undefined || this.digest !== undefined ? this : new ImageReference(this.registry, this.name, 'latest', undefined);
-  }
-
   /** How containerd spells the reference it pulls: `docker.io/library/alpine:latest`. */
   fullyQualified(): string {
     const name = this.registry ? this.name : `docker.io/${this.name.includes('/') ? this.name : `library/${this.name}`}`;

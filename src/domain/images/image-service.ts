@@ -211,7 +211,7 @@ export class ImageService {
 }
 
 /** The name a user's image is stored under: "echo-test" becomes "client1-echo-test:latest". */
-export function userImageRef(username: string, image: string): string {
+function userImageRef(username: string, image: string): string {
   const ref = ImageReference.parse(image);
   const prefixed = ref.name.startsWith(`${username}-`) ? ref.name : `${username}-${ref.name}`;
   return ref.digest !== undefined ? ref.renamed(prefixed).toString() : `${prefixed}:${ref.tagOrLatest}`;
@@ -223,7 +223,7 @@ export function ownedBy(username: string, repoTag: string): boolean {
 }
 
 /** Where the real EM keeps a volume, as its error messages show it. */
-export function volumeDisplayPath(ref: VolumeRef): string {
+function volumeDisplayPath(ref: VolumeRef): string {
   return ref.name === DEFAULT_POD ? `/clients/${ref.username}-pvc` : `/clients/${ref.username}-${ref.name}-pvc`;
 }
 

@@ -72,8 +72,8 @@ export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHand
     const out = c.env?.outgoing;
     const incoming = c.env?.incoming;
     const declared = c.req.header('content-length');
-    const chunked = declared === undefined && c.req.header('transfer-encoding') !== undefined;
-    const bytesIn = () => (declared !== undefined ? Number(declared) || 0 : chunked && incoming instanceof MeteredRequest ? incoming.bodyBytes : 0);
+    // A chunked body has no Content-Length: the request counts what the parser hands over.
+    const bytesIn = () => (declared !== undefined ? Number(declared) || 0 : incoming instanceof MeteredRequest ? incoming.bodyBytes : 0);
 
     const finish = (status: number, bytesOut: number, aborted: boolean) => {
       const user = c.get('user') as string | undefined;
