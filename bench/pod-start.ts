@@ -14,7 +14,8 @@ const GIVE_UP_MS = 30_000;
 
 /**
  * 5. Pod start: from POST /em/pod/run to a status of running, polled every 20 ms, against
- * `docker run -d` of the same image and command, polled the same way through the engine's
+ * `docker run -d` of the same image and command (with `--platform linux/arm64` when the image is
+ * arm64, as the simulator's arm64 mode runs it), polled the same way through the engine's
  * inspect endpoint (what `docker inspect` asks, minus a CLI process per poll). One unmeasured
  * start of each first; then alternating starts, median of each.
  */
@@ -23,6 +24,8 @@ export async function podStart(ctx: BenchContext): Promise<BenchResult[]> {
   if (!(await run('docker', ['image', 'inspect', IMAGE]).then(() => true, () => false))) {
     return [skipped('pod.start.time', 'ms', 'ratio <= 1.5', `image ${IMAGE} is missing (run npx em-sim images)`)];
   }
+  const architecture = (await run('docker', ['image', 'inspect', '--format', '{{.Architecture}}', IMAGE])).stdout.trim();
+  const platform = architecture === 'arm64' ? ['--platform', 'linux/arm64'] : [];
   const sim = await startBenchSim();
   const prefix = `em-sim-bench-${randomBytes(3).toString('hex')}`;
   const baselineNames: string[] = [];
@@ -33,7 +36,7 @@ export async function podStart(ctx: BenchContext): Promise<BenchResult[]> {
       const s = await simStart(sim, `start-${rep}`);
       const name = `${prefix}-${rep}`;
       baselineNames.push(name);
-      const d = await dockerStart(name);
+      const d = await dockerStart(name, platform);
       if (rep === 0) {
         ctx.log(`pod start warm-up: simulator ${round(s, 0)} ms, docker run -d ${round(d, 0)} ms`);
         continue;
@@ -42,7 +45,8 @@ export async function podStart(ctx: BenchContext): Promise<BenchResult[]> {
       dockerTimes.push(d);
       ctx.log(`pod start run ${rep}: simulator ${round(s, 0)} ms, docker run -d ${round(d, 0)} ms`);
     }
-    return [result('pod.start.time', median(simTimes), 'ms', median(dockerTimes), { ratioAtMost: 1.5 }, `${IMAGE} "${COMMAND}", median of ${REPS}`)];
+    const mode = architecture === 'arm64' ? 'arm64 mode, against docker run --platform linux/arm64' : `native (${architecture})`;
+    return [result('pod.start.time', median(simTimes), 'ms', median(dockerTimes), { ratioAtMost: 1.5 }, `${IMAGE} "${COMMAND}", ${mode}, median of ${REPS}`)];
   } finally {
     if (baselineNames.length) await run('docker', ['rm', '-f', ...baselineNames]).catch(() => undefined);
     await sim.close();
@@ -67,9 +71,9 @@ async function simStart(sim: BenchSim, pod: string): Promise<number> {
   }
 }
 
-async function dockerStart(name: string): Promise<number> {
+async function dockerStart(name: string, platform: string[]): Promise<number> {
   const started = performance.now();
-  await run('docker', ['run', '-d', '--name', name, IMAGE, '/bin/sh', '-c', COMMAND]);
+  await run('docker', ['run', '-d', ...platform, '--name', name, IMAGE, '/bin/sh', '-c', COMMAND]);
   for (;;) {
     if (await engineSaysRunning(name)) return performance.now() - started;
     if (performance.now() - started > GIVE_UP_MS) throw new Error(`container ${name} not running after ${GIVE_UP_MS} ms`);

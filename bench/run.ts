@@ -19,6 +19,7 @@ import { formatTable, type BenchResult } from './lib/result.ts';
 import { GiB, round } from './lib/stats.ts';
 import { writeRandomFile } from './lib/transfer.ts';
 import { scheduler } from './scheduler.ts';
+import { standins } from './standins.ts';
 import { downlink, uplink } from './transfer.ts';
 
 const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult[]>> = {
@@ -28,6 +29,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult[]>> 
   listing,
   pods: podStart,
   scheduler,
+  standins,
 };
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));

@@ -10,7 +10,7 @@ set -uo pipefail
 
 LOG=/var/log/dockerd.log
 WAIT_SECONDS=${ENSURE_DOCKER_TIMEOUT:-60}
-PACKAGES=(docker.io busybox-static mmdebstrap)
+PACKAGES=(docker.io busybox-static mmdebstrap ca-certificates)
 
 say() { printf 'ensure-docker: %s\n' "$*" >&2; }
 die() {

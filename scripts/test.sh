@@ -10,9 +10,11 @@ fail() {
 
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
 npx tsc --noEmit
-# The Docker tests need an engine and the onboard catalog's images (pulled, else built offline).
+# The Docker tests need an engine, arm64 emulation (pods run as linux/arm64 like CG2's nodes) and
+# the onboard catalog's images (pulled, else built offline as stand-ins: the first time takes minutes).
 bash scripts/ensure-docker.sh || fail "no Docker engine for the Docker tests (see the line above)"
-node bin/em-sim.js images || fail "the catalog images the Docker tests use could not be made ready (see above)"
+bash scripts/ensure-arm64.sh || fail "no arm64 emulation for the Docker tests (see the line above)"
+node bin/em-sim.js images --all || fail "the catalog images the Docker tests use could not be made ready (see above)"
 # The Python compatibility suite needs Debian's python3 with requests.
 bash scripts/ensure-python.sh || fail "no python3 with requests for the Python suite (see the line above)"
 npx vitest run "$@"

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { CliError } from './cli/errors.ts';
 import { formatCheck, runDoctor, summarize } from './cli/doctor.ts';
-import { provisionImages } from './cli/images.ts';
+import { provisionImages, startProgress } from './cli/images.ts';
 import { describePlan, planReset, refuseIfRunning, resetState } from './cli/reset.ts';
 import { issueTokens } from './cli/token.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
@@ -44,9 +44,18 @@ command('start')
   .action(async (opts: { config?: string; host?: string; port?: number; dataDir?: string }) => {
     const { config, source } = loadConfig({ configPath: opts.config, overrides: opts });
     const logger = createLogger(config.log.level);
-    const running = await startServer(config, { logger });
+    // images.prepare begins in the background: a progress bar on a terminal, log lines otherwise.
+    const progress = startProgress(config.images.prepare.length, Boolean(process.stdout.isTTY), (p) => logger.info('catalog image', { ...p }));
+    const running = await startServer(config, { logger, prepareCatalog: true, onCatalogProgress: (p) => progress.listener(p) });
     logger.info('em-sim listening', { url: running.url, config: source ?? '(defaults)', data_dir: config.data_dir });
     process.stdout.write(`em-sim ${VERSION} listening on ${running.url}\n`);
+    void running.sim.preparation.then((reports) => {
+      progress.end();
+      const failed = reports.filter((r) => r.status === 'failed' || r.status === 'unavailable');
+      const ready = reports.filter((r) => !failed.includes(r));
+      if (reports.length) out(`em-sim: onboard images ready: ${ready.map((r) => r.ref).join(', ') || 'none'}`);
+      for (const r of failed) out(`em-sim: ${r.ref} could not be prepared: ${r.detail ?? 'unknown reason'}`);
+    });
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
@@ -60,12 +69,28 @@ command('start')
   });
 
 command('images')
-  .description('make the onboard image catalog exist on the Docker engine: pull each image, else build a stand-in offline')
+  .summary('make onboard catalog images exist on the Docker engine (pull, else build a stand-in offline)')
+  .description(
+    'make onboard catalog images exist on the Docker engine for the configured platform: pull each (linux/arm64, ' +
+      'the pinned upstream version) when a registry answers, else build a stand-in offline. With no IMAGE, the ' +
+      'images.prepare list; --all for the whole catalog (images em-sim cannot make here are reported, not failed). ' +
+      'Pods and builds also prepare what they need on first use',
+  )
+  .argument('[image...]', 'catalog images to prepare, e.g. python:3.10-slim')
   .option('-c, --config <path>', CONFIG_HELP)
+  .option('--all', 'every image of the catalog')
+  .option('--list', 'only list the catalog: present, stand-in, missing (made on first use) or unavailable here')
   .option('--no-pull', 'do not try registries; build stand-ins straight away')
-  .action(async (opts: { config?: string; pull: boolean }) => {
+  .action(async (refs: string[], opts: { config?: string; pull: boolean; all?: boolean; list?: boolean }) => {
     const { config, source } = loadConfig({ configPath: opts.config });
-    await provisionImages(config, source, { pull: opts.pull, out });
+    await provisionImages(config, source, {
+      refs,
+      all: opts.all ?? false,
+      list: opts.list ?? false,
+      pull: opts.pull,
+      out,
+      bars: Boolean(process.stdout.isTTY),
+    });
   });
 
 command('doctor')

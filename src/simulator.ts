@@ -23,7 +23,10 @@ import { ClockControl } from './domain/clock-control.ts';
 import { EngineStatus } from './domain/engine-status.ts';
 import { FileService } from './domain/files/file-service.ts';
 import { catalogEntries, type CatalogEntry } from './domain/images/catalog.ts';
-import { absentCatalogEntries, ensureCatalogImages, missingCatalogImages, type CatalogImageReport, type EnsureCatalogOptions } from './domain/images/catalog-provisioning.ts';
+import { CatalogImages, type CatalogImageReport, type CatalogImagesOptions, type CatalogProgress } from './domain/images/catalog-images.ts';
+import { resolvePlatform, type Platform } from './domain/images/platform.ts';
+import { arm64Emulation, BINFMT_DIR, hostArchitecture, type Arm64Emulation } from './adapters/platform/host.ts';
+import { configuredCatalog } from './config/provider-catalog.ts';
 import { ImageService } from './domain/images/image-service.ts';
 import { NodeSchedule, type NodesSettings } from './domain/nodes/node-schedule.ts';
 import { NodeStatusService } from './domain/nodes/node-status.ts';
@@ -53,6 +56,12 @@ export interface Simulator {
   pods: PodService;
   /** DATA_DIR/instance-id: what on the engine is this simulator's. */
   instanceId: string;
+  /** The onboard catalog's images on the engine (prepared on demand). */
+  catalog: CatalogImages;
+  /** The platform pods and builds run as. */
+  platform: Platform;
+  /** With `prepareCatalog`: the preparation of images.prepare begun at start; else resolved with []. */
+  preparation: Promise<CatalogImageReport[]>;
   close(): Promise<void>;
 }
 
@@ -63,6 +72,12 @@ export interface SimulatorOptions {
   engine?: ContainerEngine;
   /** The environment the Docker engine is found through (DOCKER_HOST, …); default process.env. */
   dockerEnv?: NodeJS.ProcessEnv;
+  /** Begin preparing images.prepare in the background once the engine answers (`em-sim start`). */
+  prepareCatalog?: boolean;
+  /** Hears the catalog's preparation progress (default: info log lines). */
+  onCatalogProgress?: (progress: CatalogProgress) => void;
+  /** How the catalog's images are made (tests switch pulling off). */
+  catalogOptions?: CatalogImagesOptions;
 }
 
 /** Builds the simulator on config.data_dir: the stores, the engine, the services and the API. */
@@ -82,8 +97,17 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   const volumeStore = new FsVolumeStore(config.data_dir);
   const volumes = new VolumeService(volumeStore, new SqliteVolumeIndex(db), hashes, podStore, clock, config.compat.strict);
   const files = new FileService(volumeStore, volumes, hashes);
-  const catalog = catalogEntries(config.images.catalog, config.images.registry);
-  const images = new ImageService(engine.images, volumes, volumeStore, catalog, config.images.registry);
+  const platform = simulatorPlatform(config);
+  const catalog = new CatalogImages(
+    engine.images,
+    standinRecipes,
+    catalogEntries(configuredCatalog(config), config.images.registry),
+    config.images.registry,
+    platform,
+    options.catalogOptions,
+  );
+  catalog.onProgress(options.onCatalogProgress ?? ((progress) => logger.info('catalog image', { ...progress })));
+  const images = new ImageService(engine.images, volumes, volumeStore, catalog, hostArchitecture());
   const nodes = new NodeSchedule(nodesSettings(config));
   const pods = new PodService({
     store: podStore,
@@ -98,8 +122,10 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   });
   const engineStatus = new EngineStatus(engine.containers, pods, logger);
 
+  let preparation: Promise<CatalogImageReport[]> = Promise.resolve([]);
   if (await engineStatus.start()) {
-    await warnAboutMissingCatalog(engine.images, catalog, logger);
+    logger.info('platform', { mode: platform.mode, architecture: platform.architecture, catalog: catalog.entries.length });
+    if (options.prepareCatalog) preparation = prepareAtStart(catalog, config.images.prepare, logger);
   } else {
     logger.warn('no container engine: file endpoints work, pod and image endpoints answer 503', { engine: engine.containers.describe() });
     process.stderr.write(`em-sim: ${engine.containers.unavailableMessage()}\n`);
@@ -133,6 +159,9 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     logger,
     pods,
     instanceId,
+    catalog,
+    platform,
+    preparation,
     async close() {
       pods.close();
       clock.close();
@@ -198,12 +227,9 @@ export interface EngineTools {
   version(): Promise<string | null>;
   containers: ContainerRuntime;
   images: ImageStore;
-  /** The configured catalog, normalized. */
-  catalog: CatalogEntry[];
-  /** `em-sim images`: pulls, else builds stand-ins for, every missing catalog image. */
-  provisionCatalog(options: EnsureCatalogOptions): Promise<CatalogImageReport[]>;
-  /** The catalog tags missing on the engine. */
-  missingCatalogImages(): Promise<string[]>;
+  /** The configured catalog on this engine, for the configured platform (`em-sim images`, doctor). */
+  catalog: CatalogImages;
+  platform: Platform;
 }
 
 /**
@@ -211,11 +237,16 @@ export interface EngineTools {
  * selects whose containers `containers` lists (reset). Throws an Error for a DOCKER_HOST that is
  * not unix:// or tcp://.
  */
-export function engineTools(config: SimConfig, options: { env?: NodeJS.ProcessEnv; instanceId?: string } = {}): EngineTools {
+export function engineTools(
+  config: SimConfig,
+  options: { env?: NodeJS.ProcessEnv; instanceId?: string; catalogOptions?: CatalogImagesOptions } = {},
+): EngineTools {
   const env = options.env ?? process.env;
   const docker = connectDocker(env);
   const engine = dockerEngine(docker, options.instanceId ?? '', env);
-  const catalog = catalogEntries(config.images.catalog, config.images.registry);
+  const platform = simulatorPlatform(config);
+  const entries = catalogEntries(configuredCatalog(config), config.images.registry);
+  const catalog = new CatalogImages(engine.images, standinRecipes, entries, config.images.registry, platform, options.catalogOptions);
   return {
     describe: () => describeEngine(env),
     missingMessage: () => engineMissingMessage(env),
@@ -224,10 +255,24 @@ export function engineTools(config: SimConfig, options: { env?: NodeJS.ProcessEn
     version: () => engineVersion(docker),
     ...engine,
     catalog,
-    provisionCatalog: (opts) => ensureCatalogImages(engine.images, standinRecipes, catalog, config.images.registry, opts),
-    missingCatalogImages: () => missingCatalogImages(engine.images, catalog, config.images.registry),
+    platform,
   };
 }
+
+/**
+ * The platform pods and builds run as: platform.architecture resolved against this machine (arm64
+ * when it runs or emulates arm64, for `auto`). Throws for `arm64` where neither is possible.
+ */
+export function simulatorPlatform(config: SimConfig, binfmtDir: string = BINFMT_DIR): Platform {
+  return resolvePlatform(config.platform.architecture, { architecture: hostArchitecture(), emulatesArm64: arm64Emulation(binfmtDir) === 'enabled' });
+}
+
+/** Whether qemu-aarch64 is registered with binfmt_misc here (doctor). */
+export function arm64EmulationState(binfmtDir: string = BINFMT_DIR): Arm64Emulation {
+  return arm64Emulation(binfmtDir);
+}
+
+export { BINFMT_DIR };
 
 /** What of the simulator's state config.data_dir holds, for `em-sim reset` (nothing is touched). */
 export function simulatorState(config: SimConfig): DataDirState {
@@ -262,9 +307,13 @@ function nodesSettings(config: SimConfig): NodesSettings {
   return { FPGA: node(config.nodes.FPGA), GPU: node(config.nodes.GPU), MPU: node(config.nodes.MPU), onUnavailable: config.nodes.on_unavailable };
 }
 
-async function warnAboutMissingCatalog(images: ImageStore, catalog: CatalogEntry[], logger: Logger): Promise<void> {
-  const missing = await absentCatalogEntries(images, catalog);
-  if (!missing.length) return;
-  logger.warn('catalog images missing: pods using them will show ErrImagePull', { missing });
-  process.stderr.write(`em-sim: catalog images missing (${missing.join(', ')}): run \`npx em-sim images\` once\n`);
+/** Begins preparing the images.prepare entries that are onboard; the others are reported and skipped. */
+function prepareAtStart(catalog: CatalogImages, refs: string[], logger: Logger): Promise<CatalogImageReport[]> {
+  const entries: CatalogEntry[] = [];
+  for (const ref of refs) {
+    const entry = catalog.find(ref);
+    if (entry) entries.push(entry);
+    else logger.warn('images.prepare names an image that is not onboard; skipped', { image: ref });
+  }
+  return catalog.ensure(entries);
 }

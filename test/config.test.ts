@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildConfig, ConfigError, loadConfig } from '../src/config/load.ts';
 import { catalogEntries } from '../src/domain/images/catalog.ts';
+import { configuredCatalog } from '../src/config/provider-catalog.ts';
 import { tempDir } from './helpers/sim.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,7 +43,7 @@ describe('configuration', () => {
     it('a misspelt key, with the keys allowed there', () => {
       const { file, message } = failure('servr:\n  port: 9000\n');
       expect(message).toBe(
-        `invalid ${file}: servr: unknown key (check the spelling; expected one of: server, data_dir, users, auth, limits, compat, log, images, nodes, busy_windows, clock)`,
+        `invalid ${file}: servr: unknown key (check the spelling; expected one of: server, data_dir, users, auth, limits, compat, log, images, platform, nodes, busy_windows, clock)`,
       );
     });
 
@@ -196,16 +197,36 @@ describe('configuration', () => {
 });
 
 describe('the catalog as configured', () => {
-  it('reads the default catalog', () => {
-    const { images } = buildConfig();
-    expect(catalogEntries(images.catalog, images.registry)).toEqual([
-      { ref: 'alpine:latest', standin: 'busybox' },
+  it('is the provider\'s published list by default: 135 images, none of them alpine:3.20', () => {
+    const config = buildConfig();
+    const entries = catalogEntries(configuredCatalog(config), config.images.registry);
+    const table = readFileSync(new URL('../src/config/onboard-images.tsv', import.meta.url), 'utf8');
+    const rows = table.split('\n').filter((l) => l.trim() && !l.startsWith('#')).slice(1);
+    expect(entries).toHaveLength(rows.length);
+    expect(entries).toHaveLength(135);
+    expect(entries.map((e) => e.ref)).not.toContain('alpine:3.20');
+    expect(entries.find((e) => e.ref === 'python:3.10-slim')).toEqual({ ref: 'python:3.10-slim', standin: 'python' });
+    expect(entries.find((e) => e.ref === 'alpine:latest')).toEqual({ ref: 'alpine:latest', standin: 'busybox', version: '3.22.1' });
+    expect(entries.find((e) => e.ref === 'node:lts-alpine')).toEqual({ ref: 'node:lts-alpine', standin: 'node20', version: '22.19.0-alpine3.22' });
+    expect(entries.find((e) => e.ref === 'dinov3-sat493m_orin16-r36.4.0:latest')).toEqual({
+      ref: 'dinov3-sat493m_orin16-r36.4.0:latest',
+      standin: 'none',
+      note: 'provider-built image',
+    });
+    expect(config.images.prepare).toEqual(['alpine:latest', 'python:3.10-slim']);
+    expect(config.platform.architecture).toBe('auto');
+  });
+
+  it('images.catalog adds to the provider\'s list and wins over it; provider_catalog: false leaves only it', () => {
+    const added = buildConfig({ images: { catalog: ['alpine:3.20', { image: 'mysql:8.0', standin: 'debian' }] } });
+    const entries = catalogEntries(configuredCatalog(added), added.images.registry);
+    expect(entries).toHaveLength(136);
+    expect(entries.slice(0, 2)).toEqual([
       { ref: 'alpine:3.20', standin: 'busybox' },
-      { ref: 'busybox:latest', standin: 'busybox' },
-      { ref: 'debian:bookworm-slim', standin: 'debian' },
-      { ref: 'python:3.11-alpine', standin: 'python' },
-      { ref: 'python:3.12-alpine', standin: 'python' },
+      { ref: 'mysql:8.0', standin: 'debian' },
     ]);
+    const only = buildConfig({ images: { provider_catalog: false, catalog: ['alpine:3.20'] } });
+    expect(catalogEntries(configuredCatalog(only), only.images.registry)).toEqual([{ ref: 'alpine:3.20', standin: 'busybox' }]);
   });
 
   it('takes strings and objects, normalizes, keeps the first mention, honours an explicit stand-in', () => {
@@ -224,7 +245,7 @@ describe('the catalog as configured', () => {
     expect(catalogEntries(images.catalog, images.registry)).toEqual([
       { ref: 'alpine:latest', standin: 'busybox' },
       { ref: 'node:20-alpine', standin: 'busybox' },
-      { ref: 'ubuntu:24.04', standin: 'none' },
+      { ref: 'ubuntu:24.04', standin: 'debian' },
       { ref: 'python:3.12-slim', standin: 'none' },
     ]);
   });

@@ -40,6 +40,8 @@ export async function startBenchSim(config: SimConfigInput = {}): Promise<BenchS
     file,
     stringify({
       log: { level: 'warn' },
+      // Nothing prepared in the background while a benchmark measures.
+      images: { prepare: [] },
       ...config,
       limits: { one_request_per_user: false, ...config.limits },
       auth: { signing_secret: SECRET, access_token_lifetime: 86_400, ...config.auth },

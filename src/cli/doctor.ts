@@ -1,10 +1,9 @@
-import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statfsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SimConfig } from '../config/schema.ts';
-import { catalogTags } from '../domain/images/catalog.ts';
-import { engineTools, type EngineTools } from '../simulator.ts';
+import { arm64EmulationState, BINFMT_DIR, engineTools, simulatorPlatform, type EngineTools } from '../simulator.ts';
 import { emSimAt } from './running.ts';
 
 /**
@@ -33,8 +32,6 @@ export interface DoctorOptions {
   engineTimeoutMs?: number;
 }
 
-/** Where the kernel lists registered binary formats (qemu-aarch64 for arm64 images). */
-export const BINFMT_DIR = '/proc/sys/fs/binfmt_misc';
 /** Below this much free space in the data directory's filesystem, doctor warns (5 GiB). */
 export const MIN_FREE_BYTES = 5 * 1024 ** 3;
 const ENSURE_DOCKER = shortPath(fileURLToPath(new URL('../../scripts/ensure-docker.sh', import.meta.url)));
@@ -52,7 +49,7 @@ export async function runDoctor(config: SimConfig, options: DoctorOptions = {}):
   const engine = await checkEngine(config, env, options.engineTimeoutMs ?? 3000);
   checks.push(engine.check);
   checks.push(await checkImages(config, engine.tools, options.configSource ?? null));
-  checks.push(checkArm64(options.binfmtDir ?? BINFMT_DIR, env));
+  checks.push(checkPlatform(config, options.binfmtDir ?? BINFMT_DIR, env));
   checks.push(await checkPort(config.server.host, config.server.port));
   checks.push(checkDisk(config.data_dir, options.minFreeBytes ?? MIN_FREE_BYTES, config.limits.uplink_max_bytes));
   return checks;
@@ -107,49 +104,61 @@ async function checkImages(config: SimConfig, tools: EngineTools | null, configS
   if (!tools) {
     return { name, ok: false, required: true, detail: 'not checked: no Docker engine', fix: `start the engine first, then run \`${command}\`` };
   }
-  const entries = tools.catalog;
-  const tags = entries.flatMap((e) => catalogTags(e, config.images.registry));
-  let missing: string[];
+  let rows;
   try {
-    missing = await tools.missingCatalogImages();
+    rows = await tools.catalog.list();
   } catch (err) {
     return { name, ok: false, required: true, detail: `the engine did not list its images: ${(err as Error).message}`, fix: 'check the engine (`docker images`)' };
   }
-  if (!missing.length) return { name, ok: true, required: true, detail: `all ${entries.length} images present (${tags.length} tags)` };
-  const shown = missing.length > 6 ? `${missing.slice(0, 6).join(', ')}, ...` : missing.join(', ');
-  return {
-    name,
-    ok: false,
-    required: true,
-    detail: `${missing.length} of ${tags.length} tags missing: ${shown}`,
-    fix: `run \`${command}\` (pulls them, or builds stand-ins offline where no registry answers)`,
-  };
-}
-
-function checkArm64(binfmtDir: string, env: NodeJS.ProcessEnv): Check {
-  const name = 'arm64 emulation';
-  const install = 'apt-get install qemu-user-static binfmt-support (optional: only arm64 images, like the onboard hardware runs, need it)';
-  const remote = env.DOCKER_HOST?.trim().startsWith('tcp://') ? ' (checked on this machine; a remote engine needs it on its own host)' : '';
-  let status: string;
-  try {
-    status = readFileSync(path.join(binfmtDir, 'qemu-aarch64'), 'utf8').split('\n')[0]!.trim();
-  } catch {
-    const mounted = existsSync(path.join(binfmtDir, 'register'));
-    return {
-      name,
-      ok: false,
-      required: false,
-      detail: `qemu-aarch64 is not registered with binfmt_misc${mounted ? '' : ` (${binfmtDir} is not mounted)`}: arm64 images cannot run${remote}`,
-      fix: install,
-    };
-  }
-  if (status === 'enabled') return { name, ok: true, required: false, detail: `qemu-aarch64 registered and enabled: arm64 images run${remote}` };
+  const by = (state: string) => rows.filter((r) => r.state === state).length;
+  const counts =
+    `${rows.length} onboard images for linux/${tools.platform.architecture}: ${by('present')} present, ${by('standin')} stand-ins, ` +
+    `${by('missing')} made on first use, ${by('unavailable')} unavailable offline`;
+  const unready = config.images.prepare.filter((ref) => {
+    const row = rows.find((r) => r.entry.ref === tools.catalog.find(ref)?.ref);
+    return row && row.state !== 'present' && row.state !== 'standin';
+  });
+  if (!unready.length) return { name, ok: true, required: false, detail: counts };
   return {
     name,
     ok: false,
     required: false,
-    detail: `qemu-aarch64 is registered but ${status || 'not enabled'}${remote}`,
-    fix: `echo 1 > ${path.join(binfmtDir, 'qemu-aarch64')} (as root), or reinstall: ${install}`,
+    detail: `${counts}; not yet prepared from images.prepare: ${unready.join(', ')} (the first pod or build using one waits for it)`,
+    fix: `run \`${command}\` to prepare them now (\`${command} --list\` shows every image)`,
+  };
+}
+
+function checkPlatform(config: SimConfig, binfmtDir: string, env: NodeJS.ProcessEnv): Check {
+  const name = 'platform';
+  const install = 'apt-get install qemu-user-static binfmt-support, then update-binfmts --enable qemu-aarch64 (as root; npm test does it)';
+  const remote = env.DOCKER_HOST?.trim().startsWith('tcp://') ? ' (emulation checked on this machine; a remote engine needs it on its own host)' : '';
+  const emulation = arm64EmulationState(binfmtDir);
+  const why =
+    emulation === 'enabled'
+      ? 'qemu-aarch64 is registered and enabled'
+      : emulation === 'disabled'
+        ? 'qemu-aarch64 is registered but disabled'
+        : emulation === 'unregistered'
+          ? 'qemu-aarch64 is not registered with binfmt_misc'
+          : `${binfmtDir} is not mounted (mount -t binfmt_misc binfmt_misc ${binfmtDir})`;
+  let platform;
+  try {
+    platform = simulatorPlatform(config, binfmtDir);
+  } catch (err) {
+    return { name, ok: false, required: true, detail: `${(err as Error).message}${remote}`, fix: install };
+  }
+  if (platform.mode === 'arm64') {
+    return { name, ok: true, required: false, detail: `arm64 mode (platform.architecture: ${config.platform.architecture}): pods and builds run as linux/arm64 like CG2; ${why}${remote}` };
+  }
+  if (config.platform.architecture === 'native') {
+    return { name, ok: true, required: false, detail: `native mode (platform.architecture: native): pods run as linux/${platform.architecture}; images that would not run onboard carry a warning` };
+  }
+  return {
+    name,
+    ok: false,
+    required: false,
+    detail: `native mode, because arm64 cannot run here (${why})${remote}: an image built for linux/${platform.architecture} runs here but would fail on CG2's arm64 nodes`,
+    fix: install,
   };
 }
 

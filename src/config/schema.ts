@@ -47,18 +47,12 @@ const catalogEntrySchema = z.union([
   z.strictObject({
     image: z.string().min(1),
     standin: z.enum(STANDIN_KINDS).optional(),
+    version: z.string().min(1).optional().describe('the upstream version to pull for this tag'),
   }),
 ]);
 
-/** images.catalog's default: the onboard images the simulator provides without configuration. */
-export const DEFAULT_CATALOG = [
-  'alpine:latest',
-  'alpine:3.20',
-  'busybox:latest',
-  'debian:bookworm-slim',
-  'python:3.11-alpine',
-  'python:3.12-alpine',
-];
+/** images.prepare's default: what the README's first pod and the provider's first example use. */
+export const DEFAULT_PREPARE = ['alpine:latest', 'python:3.10-slim'];
 
 /** sim-config.yaml: every key with its default; unknown keys are errors. */
 export const configSchema = z.strictObject({
@@ -111,8 +105,16 @@ export const configSchema = z.strictObject({
     .prefault({}),
   images: z
     .strictObject({
-      catalog: z.array(catalogEntrySchema).default(DEFAULT_CATALOG),
       registry: z.string().min(1).default('fpga.dphi.space:5000'),
+      // The provider's published list (src/config/onboard-images.tsv) is onboard unless this is false.
+      provider_catalog: z.boolean().default(true),
+      catalog: z.array(catalogEntrySchema).default([]),
+      prepare: z.array(z.string().min(1)).default(DEFAULT_PREPARE),
+    })
+    .prefault({}),
+  platform: z
+    .strictObject({
+      architecture: z.enum(['auto', 'arm64', 'native']).default('auto'),
     })
     .prefault({}),
   nodes: z

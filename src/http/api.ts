@@ -126,7 +126,7 @@ export function createApi(deps: ApiDeps): { app: Hono<AppEnv>; routes: RouteTabl
   registerPvcRoutes(routes, { volumes: deps.volumes });
   app.use('/em/pod/*', requireEngine(deps.engine));
   registerImageRoutes(routes, { images: deps.images, volumes: deps.volumes });
-  registerPodRoutes(routes, { pods: deps.pods });
+  registerPodRoutes(routes, { pods: deps.pods, strict: deps.settings.strict });
 
   return { app, routes };
 }

@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import { DEFAULT_CATALOG } from '../../src/config/schema.ts';
 import type { Clock } from '../../src/domain/ports/clock.ts';
 import { StartFailure, type ContainerEngine, type ContainerRuntime, type ContainerSpec, type ContainerState, type OwnedContainer } from '../../src/domain/ports/container-runtime.ts';
 import { EngineLogFailure, type BuildRequest, type ImageInfo, type ImageStore, type PullResult, type StandinMark } from '../../src/domain/ports/image-store.ts';
@@ -70,7 +69,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   constructor(options: { images?: string[] } = {}) {
     this.images = new FakeImages(() => this.up());
-    for (const ref of options.images ?? DEFAULT_CATALOG) this.images.add(ref);
+    for (const ref of options.images ?? FAKE_CATALOG_IMAGES) this.images.add(ref);
   }
 
   /** The simulator's clock exists only once it started; bind it then. */
@@ -244,6 +243,9 @@ async function drain(stream: Readable): Promise<void> {
   }
 }
 
+/** The onboard images the fake engine has unless told otherwise (arm64, like prepared catalog images). */
+export const FAKE_CATALOG_IMAGES = ['alpine:latest', 'alpine:3.19', 'busybox:latest', 'debian:bookworm-slim', 'python:3.10-slim', 'python:3.11-alpine', 'python:3.12-alpine'];
+
 /** The ImageStore of the fake engine: references to image records in memory. */
 export class FakeImages implements ImageStore {
   private readonly byRef = new Map<string, ImageInfo>();
@@ -260,7 +262,8 @@ export class FakeImages implements ImageStore {
       repoTags: [tag],
       size: 1000,
       created: new Date().toISOString(),
-      architecture: 'amd64',
+      architecture: 'arm64',
+      standin: false,
     };
     this.byRef.set(tag, info);
     return info;
@@ -312,6 +315,11 @@ export class FakeImages implements ImageStore {
 
   async importRootfs(): Promise<{ id: string; size: number }> {
     throw new Error('the fake runtime cannot import images');
+  }
+
+  async derive(source: string, target: string): Promise<string> {
+    await this.tag(source, target);
+    return (await this.inspect(target))!.id;
   }
 
   async findStandin(_mark: StandinMark): Promise<string | undefined> {

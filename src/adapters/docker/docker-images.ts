@@ -1,10 +1,21 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ImageReference } from '../../domain/images/image-reference.ts';
-import { EngineLogFailure, type BuildRequest, type ImageInfo, type ImageStore, type PullResult, type StandinMark } from '../../domain/ports/image-store.ts';
+import {
+  EngineLogFailure,
+  type BuildRequest,
+  type ImageInfo,
+  type ImageRuntimeConfig,
+  type ImageStore,
+  type PullResult,
+  type StandinMark,
+  type StandsFor,
+} from '../../domain/ports/image-store.ts';
 import { engineMessage, followJson, lineOf, oneLine, readProgress, splitLines, statusOf } from './engine-output.ts';
 import { readRepoTags } from './image-archive.ts';
-import { standinFilter, standinLabelChange, userImageLabels } from './labels.ts';
+import { loadRootfsArchive } from './rootfs-archive.ts';
+import { isStandin, standinFilter, standinLabels, standsForLabels, userImageLabels } from './labels.ts';
+import tarStream from 'tar-stream';
 
 /** Once a registry has answered, a pull may take this long in all. */
 const PULL_TOTAL_TIMEOUT_MS = 10 * 60_000;
@@ -25,7 +36,14 @@ export class DockerImages implements ImageStore {
   async inspect(ref: string): Promise<ImageInfo | null> {
     try {
       const info = await this.docker.getImage(ref).inspect();
-      return { id: info.Id, repoTags: info.RepoTags ?? [], size: info.Size, created: info.Created, architecture: info.Architecture };
+      return {
+        id: info.Id,
+        repoTags: info.RepoTags ?? [],
+        size: info.Size,
+        created: info.Created,
+        architecture: info.Architecture,
+        standin: isStandin(info.Config?.Labels ?? undefined),
+      };
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw withEngineMessage(err);
@@ -54,6 +72,8 @@ export class DockerImages implements ImageStore {
         rm: true,
         forcerm: true,
         labels: userImageLabels(this.instanceId, request.owner),
+        ...(request.platform ? { platform: request.platform } : {}),
+        ...(request.buildArgs ? { buildargs: request.buildArgs } : {}),
       });
     } catch (err) {
       throw new EngineLogFailure('build refused', [...lines, lineOf(engineMessage(err))]);
@@ -102,7 +122,7 @@ export class DockerImages implements ImageStore {
     }
   }
 
-  async pull(ref: string, answerTimeoutMs: number): Promise<PullResult> {
+  async pull(ref: string, answerTimeoutMs: number, platform?: string): Promise<PullResult> {
     const abort = new AbortController();
     let timedOut = false;
     const giveUp = () => {
@@ -112,7 +132,7 @@ export class DockerImages implements ImageStore {
     const quiet = setTimeout(giveUp, answerTimeoutMs);
     const total = setTimeout(giveUp, PULL_TOTAL_TIMEOUT_MS);
     try {
-      const stream = await this.docker.pull(ref, { abortSignal: abort.signal });
+      const stream = await this.docker.pull(ref, { abortSignal: abort.signal, ...(platform ? { platform } : {}) });
       await readProgress(this.docker, stream, (event) => {
         // The registry answered: from here on only the overall limit applies.
         if (!event.error) clearTimeout(quiet);
@@ -129,12 +149,38 @@ export class DockerImages implements ImageStore {
     }
   }
 
-  async importRootfs(tar: Readable, options: { tag: string; changes: string[]; mark: StandinMark }): Promise<{ id: string; size: number }> {
-    const ref = ImageReference.parse(options.tag);
-    const stream = await this.docker.importImage(tar, { repo: ref.name, tag: ref.tagOrLatest, changes: [...options.changes, standinLabelChange(options.mark)] });
-    await readProgress(this.docker, stream);
+  async importRootfs(tar: Readable, options: { tag: string; config: ImageRuntimeConfig; mark: StandinMark }): Promise<{ id: string; size: number }> {
+    // `docker import` cannot say the architecture (the engine writes its own), so the layer goes
+    // into a `docker save` archive whose config names it, and that is loaded.
+    await loadRootfsArchive(this.docker, tar, {
+      tag: options.tag,
+      architecture: options.mark.architecture,
+      config: options.config,
+      labels: standinLabels(options.mark),
+    });
     const image = await this.docker.getImage(options.tag).inspect();
     return { id: image.Id, size: image.Size };
+  }
+
+  async derive(source: string, target: string, standsFor: StandsFor, platform?: string): Promise<string> {
+    const pack = tarStream.pack();
+    pack.entry({ name: 'Dockerfile', mode: 0o644 }, `FROM ${source}\n`);
+    pack.finalize();
+    const stream = await this.docker.buildImage(pack as unknown as NodeJS.ReadableStream, {
+      t: target,
+      networkmode: 'none',
+      pull: false,
+      rm: true,
+      forcerm: true,
+      labels: standsForLabels(standsFor),
+      ...(platform ? { platform } : {}),
+    });
+    const lines: string[] = [];
+    const error = await followJson(this.docker, stream, (event) => {
+      if (typeof event.stream === 'string') lines.push(...splitLines(event.stream));
+    });
+    if (error) throw new Error(`tagging ${target}: ${oneLine(error)} (${lines.slice(-3).join(' ').trim()})`);
+    return (await this.docker.getImage(target).inspect()).Id;
   }
 
   async findStandin(mark: StandinMark): Promise<string | undefined> {

@@ -1,5 +1,5 @@
 import type { PodOwner } from '../../domain/ports/container-runtime.ts';
-import type { StandinMark } from '../../domain/ports/image-store.ts';
+import type { StandinMark, StandsFor } from '../../domain/ports/image-store.ts';
 
 /*
  * The labels em-sim puts on what it creates on the Docker engine, so that a restart finds its own
@@ -20,6 +20,10 @@ export const LABEL = {
   standin: 'em-sim.standin',
   standinKind: 'em-sim.standin.kind',
   standinRecipe: 'em-sim.standin.recipe',
+  standinArchitecture: 'em-sim.standin.architecture',
+  /** On one catalog tag's stand-in: the reference it stands for, and the real image's version. */
+  standinFor: 'em-sim.standin.for',
+  standinUpstreamVersion: 'em-sim.standin.upstream-version',
 } as const;
 
 /** The filter that selects one instance's containers. */
@@ -51,6 +55,10 @@ export function isManaged(labels: Record<string, string> | undefined): boolean {
   return labels?.[LABEL.managed] === 'true';
 }
 
+/** Whether an image is a stand-in em-sim made. */
+export function isStandin(labels: Record<string, string> | undefined): boolean {
+  return labels?.[LABEL.standin] === 'true';
+}
 /** A user's network. */
 export function networkLabels(user: string): Record<string, string> {
   return { [LABEL.managed]: 'true', [LABEL.user]: user };
@@ -61,12 +69,25 @@ export function userImageLabels(instanceId: string, user: string): Record<string
   return { [LABEL.managed]: 'true', [LABEL.instance]: instanceId, [LABEL.user]: user };
 }
 
-/** A stand-in image, as a `docker import --change` instruction. */
-export function standinLabelChange(mark: StandinMark): string {
-  return `LABEL ${LABEL.standin}=true ${LABEL.standinKind}=${mark.kind} ${LABEL.standinRecipe}=${mark.recipe}`;
+/** A stand-in image's labels. */
+export function standinLabels(mark: StandinMark): Record<string, string> {
+  return {
+    [LABEL.standin]: 'true',
+    [LABEL.standinKind]: mark.kind,
+    [LABEL.standinRecipe]: mark.recipe,
+    [LABEL.standinArchitecture]: mark.architecture,
+  };
 }
 
-/** The filter that selects stand-ins of a kind and recipe. */
+/** One catalog tag's stand-in: what it stands for, in em-sim's labels and the OCI description. */
+export function standsForLabels(standsFor: StandsFor): Record<string, string> {
+  return {
+    [LABEL.standinFor]: standsFor.ref,
+    ...(standsFor.upstreamVersion ? { [LABEL.standinUpstreamVersion]: standsFor.upstreamVersion } : {}),
+    'org.opencontainers.image.description': `em-sim stand-in for ${standsFor.ref}: ${standsFor.contents}`,
+  };
+}
+/** The filter that selects stand-ins of a kind, recipe and architecture. */
 export function standinFilter(mark: StandinMark): string[] {
-  return [`${LABEL.standinKind}=${mark.kind}`, `${LABEL.standinRecipe}=${mark.recipe}`];
+  return [`${LABEL.standinKind}=${mark.kind}`, `${LABEL.standinRecipe}=${mark.recipe}`, `${LABEL.standinArchitecture}=${mark.architecture}`];
 }

@@ -40,6 +40,8 @@ const MIGRATIONS: string[] = [
      username   TEXT PRIMARY KEY,
      created_at INTEGER NOT NULL
    );`,
+  // Why a running pod's image would not start onboard (native platform mode).
+  `ALTER TABLE pods ADD COLUMN warning TEXT;`,
 ];
 
 /**

@@ -18,6 +18,7 @@ interface PodRow {
   exit_code: number | null;
   reason: string | null;
   message: string | null;
+  warning: string | null;
 }
 
 /** Each field of PodChanges, its column, and how its value is written. */
@@ -31,6 +32,7 @@ const COLUMNS: { [K in keyof Required<PodChanges>]: [column: keyof PodRow, write
   exitCode: ['exit_code'],
   reason: ['reason'],
   message: ['message'],
+  warning: ['warning'],
 };
 
 /** The PodStore port in SQLite (tables pods and namespaces). Every change is one committed statement. */
@@ -64,13 +66,13 @@ export class SqlitePodStore implements PodStore {
     this.db
       .statement(
         `INSERT INTO pods (username, name, generation, spec, phase, due_at, created_at, container_id, started_at,
-                           finished_at, deadline_at, exit_code, reason, message)
+                           finished_at, deadline_at, exit_code, reason, message, warning)
          VALUES (@username, @name, @generation, @spec, @phase, @due_at, @created_at, @container_id, @started_at,
-                 @finished_at, @deadline_at, @exit_code, @reason, @message)
+                 @finished_at, @deadline_at, @exit_code, @reason, @message, @warning)
          ON CONFLICT (username, name) DO UPDATE SET generation = excluded.generation, spec = excluded.spec,
            phase = excluded.phase, due_at = excluded.due_at, created_at = excluded.created_at,
            container_id = NULL, started_at = NULL, finished_at = NULL, deadline_at = NULL, exit_code = NULL,
-           reason = excluded.reason, message = excluded.message`,
+           reason = excluded.reason, message = excluded.message, warning = NULL`,
       )
       .run(toRow({ ...record, generation }));
     return generation;
@@ -124,6 +126,7 @@ function toRecord(row: PodRow): PodRecord {
     exitCode: row.exit_code,
     reason: row.reason,
     message: row.message,
+    warning: row.warning,
   };
 }
 
@@ -143,5 +146,6 @@ function toRow(record: PodRecord): PodRow {
     exit_code: record.exitCode,
     reason: record.reason,
     message: record.message,
+    warning: record.warning,
   };
 }

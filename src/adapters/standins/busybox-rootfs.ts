@@ -9,19 +9,29 @@ import { findExecutable, missingTool, runProducer } from './producer.ts';
  * A root filesystem of Debian's busybox-static with its applet links and a minimal /etc, as a tar
  * stream: the stand-in for alpine and busybox (environment.md: "a tiny busybox image").
  */
-export async function busyboxRootfs(onStep: (message: string) => void): Promise<RootfsProducer> {
-  const busybox = findExecutable('busybox', ['/bin/busybox', '/usr/bin/busybox']);
-  if (!busybox) throw missingTool('busybox (static)', 'busybox-static');
+export async function busyboxRootfs(
+  onStep: (message: string) => void,
+  /** The busybox-static to copy in (another architecture's); default: the host's, whose applets are listed either way. */
+  binary?: string,
+  cleanupBinary: () => Promise<void> = async () => {},
+): Promise<RootfsProducer> {
+  const hostBusybox = findExecutable('busybox', ['/bin/busybox', '/usr/bin/busybox']);
+  if (!hostBusybox) throw missingTool('busybox (static)', 'busybox-static');
+  const busybox = binary ?? hostBusybox;
   if (!(await isStaticElf(busybox))) {
     throw new Error(`${busybox} is dynamically linked and cannot run in an empty image: apt-get install busybox-static`);
   }
   const tarTool = findExecutable('tar');
   if (!tarTool) throw missingTool('tar', 'tar');
-  const applets = await listApplets(busybox);
+  // The host's busybox lists the applets; Debian builds every architecture with the same configuration.
+  const applets = await listApplets(hostBusybox);
   onStep(`${busybox} with ${applets.length} applet links`);
 
   const root = await mkdtemp(path.join(tmpdir(), 'em-sim-busybox-'));
-  const cleanup = () => rm(root, { recursive: true, force: true });
+  const cleanup = async () => {
+    await rm(root, { recursive: true, force: true });
+    await cleanupBinary();
+  };
   try {
     // Modes are set explicitly: the tree must not depend on the caller's umask.
     const dirs = new Set(['bin', 'sbin', 'usr/bin', 'usr/sbin', 'usr/local/bin', 'etc', 'home', 'var', 'dev', 'proc', 'sys']);

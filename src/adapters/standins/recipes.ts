@@ -1,19 +1,28 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { dockerArchitecture } from '../../domain/images/platform.ts';
+import type { ImageRuntimeConfig } from '../../domain/ports/image-store.ts';
 import type { RootfsProducer, StandinRecipeKind, StandinRecipes } from '../../domain/ports/standin-recipes.ts';
 import { busyboxRootfs } from './busybox-rootfs.ts';
 import { findExecutable, missingTool, runProducer } from './producer.ts';
 
 /*
- * The StandinRecipes port: how each stand-in's root filesystem is made offline (environment.md,
- * "Images without a registry"):
+ * The StandinRecipes port: how each stand-in's root filesystem is made offline from Debian's
+ * packages (environment.md, "Images without a registry" and "arm64, like the real hardware"), for
+ * the architecture asked (mmdebstrap --arch; arm64 maintainer scripts run under qemu-user-static):
  *
- * - busybox: Debian's busybox-static with its applet links and a minimal /etc, `CMD ["/bin/sh"]`;
- * - debian:  `mmdebstrap --variant=minbase bookworm`, `CMD ["bash"]`;
- * - python:  `mmdebstrap --variant=apt bookworm` with python3 (full standard library), wget and
- *            /usr/bin/python, `CMD ["python3"]`.
+ * - busybox:   Debian's busybox-static with its applet links and a minimal /etc, `CMD ["/bin/sh"]`;
+ * - debian:    `mmdebstrap --variant=minbase bookworm`, `CMD ["bash"]`;
+ * - python:    bookworm's python3 (full standard library), wget and /usr/bin/python, `CMD ["python3"]`;
+ * - node18/20: bookworm's (18) or trixie's (20) nodejs and wget, `CMD ["node"]`;
+ * - distroless-*: only the files of base-files and netbase (plus libc6 and libssl3 for base,
+ *              python3.11 or nodejs for the language images), unpacked without running anything:
+ *              no shell, no package manager; the host's CA bundle and time zones copied in; the
+ *              `nonroot` user (65532) as in Google's images.
  */
 
 const STANDIN_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const DEBIAN_SUITE = 'bookworm';
 
 const SLIM_DPKG_OPTIONS = [
   // What Debian's own slim images leave out.
@@ -26,38 +35,106 @@ const SLIM_DPKG_OPTIONS = [
   'path-exclude=/usr/share/locale/*',
 ].map((opt) => `--dpkgopt=${opt}`);
 
-const RECIPES: Record<StandinRecipeKind, { changes: string[]; produce(onStep: (message: string) => void): Promise<RootfsProducer> }> = {
-  busybox: {
-    changes: [`ENV ${STANDIN_PATH}`, 'CMD ["/bin/sh"]'],
-    produce: busyboxRootfs,
-  },
-  debian: {
-    changes: [`ENV ${STANDIN_PATH}`, 'CMD ["bash"]'],
-    produce: (onStep) => mmdebstrap(['--variant=minbase'], onStep),
-  },
+/** /etc/passwd and /etc/group of Google's distroless images: root, nobody and nonroot (65532). */
+const DISTROLESS_USERS = [
+  `printf 'root:x:0:0:root:/root:/sbin/nologin\\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\\n' > "$1/etc/passwd"`,
+  `printf 'root:x:0:\\nnobody:x:65534:\\ntty:x:5:\\nstaff:x:50:\\nnonroot:x:65532:\\n' > "$1/etc/group"`,
+  'mkdir -p "$1/home/nonroot" "$1/tmp" && chown 65532:65532 "$1/home/nonroot" && chmod 1777 "$1/tmp"',
+  // Arch-independent data the image needs and that its packages only make in their maintainer scripts.
+  'mkdir -p "$1/etc/ssl/certs" && if [ -f /etc/ssl/certs/ca-certificates.crt ]; then cp /etc/ssl/certs/ca-certificates.crt "$1/etc/ssl/certs/"; fi',
+  'if [ -d /usr/share/zoneinfo ]; then mkdir -p "$1/usr/share" && cp -a /usr/share/zoneinfo "$1/usr/share/"; fi',
+];
+
+interface Recipe {
+  config: ImageRuntimeConfig;
+  produce(architecture: string, onStep: (message: string) => void): Promise<RootfsProducer>;
+}
+
+const debianImage = (suite: string, variant: string, include: string[]) => (architecture: string, onStep: (message: string) => void) =>
+  mmdebstrap({ suite, architecture, args: [`--variant=${variant}`, ...(include.length ? [`--include=${include.join(',')}`] : []), ...SLIM_DPKG_OPTIONS] }, onStep);
+
+const distroless = (suite: string, include: string[], hooks: string[] = []) => (architecture: string, onStep: (message: string) => void) =>
+  mmdebstrap(
+    {
+      suite,
+      architecture,
+      args: [
+        '--variant=extract',
+        `--include=${['base-files', 'netbase', ...include].join(',')}`,
+        ...SLIM_DPKG_OPTIONS,
+        ...[...DISTROLESS_USERS, ...hooks].map((hook) => `--customize-hook=${hook}`),
+      ],
+    },
+    onStep,
+  );
+
+const RECIPES: Record<StandinRecipeKind, Recipe> = {
+  busybox: { config: { env: [STANDIN_PATH], cmd: ['/bin/sh'] }, produce: busyboxFor },
+  debian: { config: { env: [STANDIN_PATH], cmd: ['bash'] }, produce: debianImage('bookworm', 'minbase', []) },
   python: {
-    changes: [`ENV ${STANDIN_PATH}`, 'ENV LANG=C.UTF-8', 'CMD ["python3"]'],
+    config: { env: [STANDIN_PATH, 'LANG=C.UTF-8'], cmd: ['python3'] },
     // python3 (not python3-minimal) brings the whole standard library: http.server, json, ...
-    produce: (onStep) => mmdebstrap(['--variant=apt', '--include=python3,python-is-python3,wget'], onStep),
+    produce: debianImage('bookworm', 'apt', ['python3', 'python-is-python3', 'wget']),
+  },
+  node18: { config: { env: [STANDIN_PATH], cmd: ['node'] }, produce: debianImage('bookworm', 'minbase', ['nodejs', 'wget', 'ca-certificates']) },
+  node20: { config: { env: [STANDIN_PATH], cmd: ['node'] }, produce: debianImage('trixie', 'minbase', ['nodejs', 'wget', 'ca-certificates']) },
+  'distroless-static': { config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'] }, produce: distroless('bookworm', []) },
+  'distroless-base': {
+    config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'] },
+    produce: distroless('bookworm', ['libc6', 'libssl3']),
+  },
+  'distroless-python': {
+    config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt', 'LANG=C.UTF-8'], entrypoint: ['/usr/bin/python3.11'] },
+    produce: distroless('bookworm', ['libc6', 'libssl3', 'python3.11-minimal', 'libpython3.11-stdlib'], ['ln -sf python3.11 "$1/usr/bin/python3"']),
+  },
+  'distroless-nodejs': {
+    config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'], entrypoint: ['/nodejs/bin/node'] },
+    produce: distroless('trixie', ['libc6', 'nodejs'], ['mkdir -p "$1/nodejs/bin" && ln -sf /usr/bin/node "$1/nodejs/bin/node"']),
   },
 };
 
 /** The recipes above; `version` is bumped when one changes, so that older stand-ins are not reused. */
 export const standinRecipes: StandinRecipes = {
-  version: '1',
-  changes: (kind) => RECIPES[kind].changes,
-  produce: (kind, onStep) => RECIPES[kind].produce(onStep),
+  version: '2',
+  config: (kind) => RECIPES[kind].config,
+  produce: (kind, architecture, onStep) => RECIPES[kind].produce(architecture, onStep),
 };
 
-async function mmdebstrap(extra: string[], onStep: (message: string) => void): Promise<RootfsProducer> {
+/** The host's busybox-static when the architecture is the host's; else Debian's build of it for that architecture. */
+async function busyboxFor(architecture: string, onStep: (message: string) => void): Promise<RootfsProducer> {
+  if (architecture === dockerArchitecture(process.arch)) return busyboxRootfs(onStep);
   const tool = findExecutable('mmdebstrap');
   if (!tool) throw missingTool('mmdebstrap', 'mmdebstrap');
-  const include = extra.find((a) => a.startsWith('--include='))?.slice('--include='.length);
-  onStep(`mmdebstrap ${DEBIAN_SUITE}${include ? ` + ${include.split(',').join(', ')}` : ''} (about 20 s, needs Debian's mirror)`);
+  const dir = await mkdtemp(path.join(tmpdir(), 'em-sim-busybox-deb-'));
+  try {
+    onStep(`fetching Debian's busybox-static for ${architecture}`);
+    const fetch = runProducer(
+      tool,
+      [`--arch=${architecture}`, '--variant=extract', '--include=busybox-static', 'bookworm', dir],
+      () => {},
+      async () => {},
+    );
+    fetch.tar.resume();
+    await fetch.done;
+    return await busyboxRootfs(onStep, path.join(dir, 'bin', 'busybox'), () => rm(dir, { recursive: true, force: true }));
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function mmdebstrap(
+  options: { suite: string; architecture: string; args: string[] },
+  onStep: (message: string) => void,
+): Promise<RootfsProducer> {
+  const tool = findExecutable('mmdebstrap');
+  if (!tool) throw missingTool('mmdebstrap', 'mmdebstrap');
+  const include = options.args.find((a) => a.startsWith('--include='))?.slice('--include='.length);
+  onStep(`mmdebstrap ${options.suite} ${options.architecture}${include ? ` + ${include.split(',').join(', ')}` : ''} (needs Debian's mirror)`);
   // stdin is /dev/null, so mmdebstrap uses its default mirrors (deb.debian.org, updates, security).
   return runProducer(
     tool,
-    [...extra, ...SLIM_DPKG_OPTIONS, DEBIAN_SUITE, '-'],
+    [`--arch=${options.architecture}`, ...options.args, options.suite, '-'],
     (line) => {
       if (/^I: (using|automatically|chroot architecture|finding correct|removing tempdir|done)/.test(line)) return;
       if (/^[IWE]: /.test(line)) onStep(line.slice(3));

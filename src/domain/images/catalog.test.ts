@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { catalogEntries, catalogTags, findInCatalog, inferStandin, type CatalogItem } from './catalog.ts';
+import { catalogEntries, catalogTags, findInCatalog, inferStandin, parseProviderCatalog, upstreamReference, type CatalogItem } from './catalog.ts';
 import { ImageReference } from './image-reference.ts';
 
 /** The configuration's default catalog (test/config.test.ts reads it through the configuration). */
@@ -41,7 +41,14 @@ describe('inferStandin', () => {
     ['busybox:1.36', 'busybox'],
     ['debian:bookworm-slim', 'debian'],
     ['python:3.11-alpine', 'python'],
-    ['node:20-alpine', 'none'],
+    ['ubuntu:24.04', 'debian'],
+    ['node:18-slim', 'node18'],
+    ['node:20-alpine', 'node20'],
+    ['node:lts', 'node20'],
+    ['distroless-static:latest', 'distroless-static'],
+    ['distroless-python3-debian12:latest', 'distroless-python'],
+    ['distroless-java17-debian12:latest', 'none'],
+    ['mysql:8.0', 'none'],
     ['pythonic:1', 'none'],
     ['myorg/python:3', 'python'],
   ] as const)('%s -> %s', (ref, kind) => {
@@ -77,5 +84,31 @@ describe('catalogTags', () => {
     expect(catalogTags({ ref: 'ghcr.io/org/tool:1', standin: 'none' }, REGISTRY)).toEqual(['ghcr.io/org/tool:1']);
     expect(catalogTags({ ref: 'localhost:5999/alpine:latest', standin: 'busybox' }, REGISTRY)).toEqual(['localhost:5999/alpine:latest']);
     expect(catalogTags({ ref: 'myorg/tool:1', standin: 'none' }, REGISTRY)).toEqual(['myorg/tool:1', `${REGISTRY}/myorg/tool:1`]);
+  });
+});
+
+describe('parseProviderCatalog', () => {
+  it('reads name, tag, pinned version and note; skips comments and the header', () => {
+    const tsv = '# a comment\nname\ttag\tversion\tnote\nalpine\tlatest\t3.22.1\t\npython\t3.10-slim\t\t\nl4t-ml\tlatest\tr36.4.0\tprovider-built image\n';
+    expect(parseProviderCatalog(tsv)).toEqual([
+      { image: 'alpine:latest', version: '3.22.1' },
+      { image: 'python:3.10-slim' },
+      { image: 'l4t-ml:latest', version: 'r36.4.0', note: 'provider-built image' },
+    ]);
+  });
+
+  it('refuses a row without a tag, naming it', () => {
+    expect(() => parseProviderCatalog('name\ttag\nalpine\n')).toThrow(/row 2 has no name or tag: "alpine"/);
+  });
+});
+
+describe('upstreamReference', () => {
+  it.each([
+    [{ ref: 'alpine:latest', standin: 'busybox', version: '3.22.1' }, 'alpine:3.22.1'],
+    [{ ref: 'python:3.10-slim', standin: 'python' }, 'python:3.10-slim'],
+    [{ ref: 'distroless-base:latest', standin: 'distroless-base', version: 'base' }, 'gcr.io/distroless/base'],
+    [{ ref: 'grafana/grafana:latest', standin: 'none', version: '12.2.0-16791878397' }, 'grafana/grafana:12.2.0-16791878397'],
+  ] as const)('%o pulls %s', (entry, expected) => {
+    expect(upstreamReference(entry)).toBe(expected);
   });
 });

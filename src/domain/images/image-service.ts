@@ -4,9 +4,11 @@ import { SimError } from '../errors.ts';
 import { DEFAULT_POD } from '../pods/pod-names.ts';
 import { parseVolumePath } from '../volumes/volume-path.ts';
 import type { VolumeService } from '../volumes/volume-service.ts';
-import { findInCatalog, type CatalogEntry } from './catalog.ts';
+import type { CatalogEntry } from './catalog.ts';
+import type { CatalogImages } from './catalog-images.ts';
 import { fromLines } from './dockerfile.ts';
 import { ImageReference } from './image-reference.ts';
+import { architectureProblem, platformBuildArgs, platformString, type Platform } from './platform.ts';
 
 /** One image of /em/pod/image/list. */
 export interface ImageListItem {
@@ -19,8 +21,16 @@ export interface ImageListItem {
   architecture: string;
 }
 
-/** What a run's image resolves to: an image id, or the Kubernetes waiting state a pod shows instead. */
-export type RunImage = { id: string } | { waiting: { reason: 'ErrImagePull' | 'InvalidImageName'; message: string } };
+/**
+ * What a run's image resolves to: the image (its id, the name to show the user, and, in arm64 mode,
+ * why it would not start onboard); or a catalog image still being prepared (`done` settles when the
+ * preparation does, and the run should be tried again then); or the Kubernetes waiting state a pod
+ * shows instead.
+ */
+export type RunImage =
+  | { id: string; name: string; architectureProblem: string | null }
+  | { preparing: { message: string; done: Promise<unknown> } }
+  | { waiting: { reason: 'ErrImagePull' | 'InvalidImageName'; message: string } };
 
 const LOG_TAIL = 100;
 const DOCKERFILE_MAX = 1 << 20;
@@ -36,9 +46,25 @@ export class ImageService {
     private readonly images: ImageStore,
     private readonly volumes: VolumeService,
     private readonly store: VolumeStore,
-    private readonly catalog: readonly CatalogEntry[],
-    private readonly registry: string,
+    private readonly catalog: CatalogImages,
+    /** The engine host's architecture in Docker's words, for BUILDPLATFORM. */
+    private readonly hostArchitecture: string,
   ) {}
+
+  private get registry(): string {
+    return this.catalog.registry;
+  }
+
+  /** The platform pods and builds run as. */
+  get platform(): Platform {
+    return this.catalog.platform;
+  }
+
+  /** What is being done to prepare a catalog image a pod waits for, in words; undefined when nothing is. */
+  preparing(image: string): string | undefined {
+    const entry = this.catalog.find(image);
+    return entry && this.catalog.inProgress(entry.ref);
+  }
 
   /**
    * docker build of `dockerfile` with the folder `context` of the volume, air-gapped: BUILD_FAILED
@@ -66,12 +92,22 @@ export class ImageService {
         throw fail(
           refused.map(
             (base) =>
-              `FROM ${base}: not in the onboard catalog; builds are air-gapped and may start only from the catalog (${this.catalog.map((e) => e.ref).join(', ')}) or your own images\n`,
+              `FROM ${base}: not in the onboard catalog; builds are air-gapped and may start only from the catalog (\`npx em-sim images --list\` lists its ${this.catalog.entries.length} images) or your own images\n`,
           ),
         );
       }
+      const baseProblems = await this.prepareBases(ref.username, content);
+      if (baseProblems.length) throw fail(baseProblems);
+      const platform = this.catalog.platform;
       try {
-        await this.images.build({ context: contextDir.pack({ name: DOCKERFILE_IN_CONTEXT, content }), dockerfile: DOCKERFILE_IN_CONTEXT, tag, owner: ref.username });
+        await this.images.build({
+          context: contextDir.pack({ name: DOCKERFILE_IN_CONTEXT, content }),
+          dockerfile: DOCKERFILE_IN_CONTEXT,
+          tag,
+          owner: ref.username,
+          ...(platform.mode === 'arm64' ? { platform: platformString(platform) } : {}),
+          buildArgs: platformBuildArgs(platform, this.hostArchitecture),
+        });
       } catch (err) {
         if (err instanceof EngineLogFailure) throw fail(err.logLines);
         throw err;
@@ -132,7 +168,10 @@ export class ImageService {
     return out.sort((a, b) => (a.name + a.tag).localeCompare(b.name + b.tag));
   }
 
-  /** The user's image first, then the onboard catalog, else the pull failure a pod shows. */
+  /**
+   * The user's image first, then the onboard catalog (prepared on demand: the first run of a
+   * catalog image not yet on the engine waits for it), else the pull failure a pod shows.
+   */
   async resolveForRun(username: string, image: string): Promise<RunImage> {
     if (!ImageReference.isValid(image)) {
       return {
@@ -143,19 +182,18 @@ export class ImageService {
       };
     }
     if (!image.includes('/') || !image.includes('@')) {
-      const own = await this.images.inspect(userImageRef(username, image));
-      if (own) return { id: own.id };
+      const name = userImageRef(username, image);
+      const own = await this.images.inspect(name);
+      if (own) return { id: own.id, name, architectureProblem: architectureProblem(name, own.architecture) };
     }
-    const entry = findInCatalog(this.catalog, image, this.registry);
+    const entry = this.catalog.find(image);
     if (entry) {
-      const local = await this.images.inspect(entry.ref);
-      if (local) return { id: local.id };
-      return {
-        waiting: {
-          reason: 'ErrImagePull',
-          message: `catalog image "${entry.ref}" is not present on this machine: run \`npx em-sim images\` to prepare the onboard catalog`,
-        },
-      };
+      const local = await this.catalog.ready(entry);
+      if (local) return { id: local.id, name: entry.ref, architectureProblem: architectureProblem(entry.ref, local.architecture) };
+      const failure = this.catalog.recentFailure(entry.ref);
+      if (failure) return { waiting: { reason: 'ErrImagePull', message: failure.detail ?? `${entry.ref} could not be prepared` } };
+      const done = this.catalog.prepare(entry);
+      return { preparing: { message: this.catalog.inProgress(entry.ref) ?? `preparing ${entry.ref}`, done } };
     }
     const tried = ImageReference.parse(this.triedReference(username, image)).fullyQualified();
     return {
@@ -168,7 +206,7 @@ export class ImageService {
 
   /** The reference the EM reports having tried, as in the seed's example ("client1-echo-test12"). */
   triedReference(username: string, image: string): string {
-    if (findInCatalog(this.catalog, image, this.registry)) return image;
+    if (this.catalog.find(image)) return image;
     const ref = ImageReference.parse(image);
     const prefixed = ref.name.startsWith(`${username}-`) || ref.name.includes('/') ? ref.name : `${username}-${ref.name}`;
     return ref.renamed(prefixed).toString();
@@ -192,11 +230,38 @@ export class ImageService {
           earlierStage ||
           base.toLowerCase() === 'scratch' ||
           base.includes('$') ||
-          findInCatalog(this.catalog, base, this.registry) !== undefined ||
+          this.catalog.find(base) !== undefined ||
           ownedBy(username, ImageReference.normalize(base, this.registry));
         return !ok;
       })
       .map(({ base }) => base);
+  }
+
+  /**
+   * Makes the catalog images the Dockerfile starts FROM present (a build waits for them), and checks
+   * that the user's own bases would build onboard; one log line per problem.
+   */
+  private async prepareBases(username: string, dockerfile: string): Promise<string[]> {
+    const problems: string[] = [];
+    const entries = new Map<string, { base: string; entry: CatalogEntry }>();
+    for (const { base, earlierStage } of fromLines(dockerfile)) {
+      if (earlierStage || base.includes('$') || base.toLowerCase() === 'scratch') continue;
+      const entry = this.catalog.find(base);
+      if (entry) {
+        entries.set(entry.ref, { base, entry });
+        continue;
+      }
+      const ownRef = ImageReference.normalize(base, this.registry);
+      const own = ownedBy(username, ownRef) ? await this.images.inspect(ownRef) : null;
+      const problem = own && this.catalog.platform.mode === 'arm64' ? architectureProblem(base, own.architecture) : null;
+      if (problem) problems.push(`FROM ${base}: ${problem}\n`);
+    }
+    for (const { base, entry } of entries.values()) {
+      if (await this.catalog.ready(entry)) continue;
+      const report = await this.catalog.prepare(entry);
+      if (report.status === 'failed' || report.status === 'unavailable') problems.push(`FROM ${base}: ${report.detail ?? 'could not be prepared'}\n`);
+    }
+    return problems;
   }
 
   private readDockerfile(ref: VolumeRef, segments: string[], display: string, onMissing: () => Error): string {

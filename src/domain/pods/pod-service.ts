@@ -61,14 +61,14 @@ export class PodService {
    * The pod's container state (/em/pod/status; pod_name omitted: the default pod):
    * INVALID_POD_NAME, POD_NOT_FOUND when the user has no such pod.
    */
-  async status(username: string, podName: string | undefined): Promise<ContainerStateView> {
+  async status(username: string, podName: string | undefined): Promise<{ state: ContainerStateView; warning?: string }> {
     const pod = checkPodName(podName);
     let record = this.o.store.get(username, pod);
     if (!record) {
       throw new SimError('POD_NOT_FOUND', `No DPhi Pod named "${pod}" exists for this user; start one with /em/pod/run`);
     }
     if (record.phase === 'running') record = await this.refresh(record);
-    return this.view(record);
+    return { state: this.view(record), ...(record.warning ? { warning: record.warning } : {}) };
   }
 
   /** The user's pods with their states (/sim/pods). */
@@ -76,7 +76,14 @@ export class PodService {
     const out: PodSummary[] = [];
     for (let record of this.o.store.listForUser(username)) {
       if (record.phase === 'running') record = await this.refresh(record);
-      out.push({ pod_name: record.name, image: record.spec.image, node: record.spec.node, generation: record.generation, state: this.view(record) });
+      out.push({
+        pod_name: record.name,
+        image: record.spec.image,
+        node: record.spec.node,
+        generation: record.generation,
+        state: this.view(record),
+        ...(record.warning ? { warning: record.warning } : {}),
+      });
     }
     return out;
   }
@@ -86,7 +93,8 @@ export class PodService {
     const pod = checkPodName(podName);
     const record = this.o.store.get(username, pod);
     if (!record) throw new SimError('POD_NOT_FOUND', `No DPhi Pod named "${pod}" exists for this user`);
-    if (!record.containerId) return { pod, stdout: '', stderr: '' };
+    // A run that never got a container (an exec format error, a refused start) shows why.
+    if (!record.containerId) return { pod, stdout: '', stderr: record.phase === 'terminated' && record.message ? `${record.message}\n` : '' };
     return { pod, ...(await this.o.runtime.logs(record.containerId)) };
   }
 
@@ -173,6 +181,7 @@ export class PodService {
         exitCode: null,
         reason: null,
         message: null,
+        warning: null,
       });
       this.o.logger.info('pod run recorded', { user: username, pod, generation, image: spec.image, node: spec.node, due: new Date(dueAt).toISOString() });
       const record = this.o.store.get(username, pod)!;
@@ -267,7 +276,10 @@ export class PodService {
   }
 
   private view(record: PodRecord): ContainerStateView {
-    return containerState(record, this.o.clock.now(), this.o.nodes, () => this.o.images.triedReference(record.username, record.spec.image));
+    // A pod waiting for a catalog image shows the preparation's latest step.
+    const live = record.phase === 'starting' && record.reason === 'PreparingImage' ? this.o.images.preparing(record.spec.image) : undefined;
+    const shown = live ? { ...record, message: live } : record;
+    return containerState(shown, this.o.clock.now(), this.o.nodes, () => this.o.images.triedReference(record.username, record.spec.image));
   }
 
   private update(record: PodRecord, changes: PodChanges): boolean {

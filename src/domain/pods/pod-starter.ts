@@ -63,11 +63,17 @@ export class PodStarter {
     try {
       const image = await this.o.images.resolveForRun(current.username, current.spec.image);
       if ('waiting' in image) return this.waitForImage(current, image.waiting, now);
+      if ('preparing' in image) return this.waitForPreparation(current, image.preparing);
+      // Like CG2's arm64 nodes: an image for another architecture fails at exec (api-decisions:
+      // the platform around the pod is the onboard one); native mode runs it and warns.
+      const warning = image.architectureProblem;
+      if (warning && this.o.images.platform.mode === 'arm64') return this.execFormatError(current, warning);
       const id = await this.startContainer(current, image.id);
       const startedAt = this.o.clock.now();
       const deadlineAt = startedAt + current.spec.maxDurationMinutes * 60_000;
-      this.update(current, { phase: 'running', containerId: id, startedAt, deadlineAt });
+      this.update(current, { phase: 'running', containerId: id, startedAt, deadlineAt, warning, message: null });
       this.o.logger.info('pod started', { user: current.username, pod: current.name, container: containerName(current.username, current.name), node: current.spec.node });
+      if (warning) this.o.logger.warn('pod image would not run onboard', { user: current.username, pod: current.name, warning });
       this.o.armDeadlines({ ...current, phase: 'running', containerId: id, startedAt, deadlineAt });
     } catch (err) {
       await this.startFailed(current, err);
@@ -100,6 +106,36 @@ export class PodStarter {
     // ImagePullBackOff some seconds later, as on Kubernetes).
     this.update(record, { phase: 'waiting', reason: waiting.reason, message: waiting.message, startedAt: triedAt });
     this.o.logger.warn('pod cannot start', { user: record.username, pod: record.name, reason: waiting.reason });
+  }
+
+  /**
+   * A catalog image is being made present: the pod shows ContainerCreating with what is being
+   * prepared (as Kubernetes shows it while pulling), and the start is tried again once it settles.
+   */
+  private waitForPreparation(record: PodRecord, preparing: { message: string; done: Promise<unknown> }): void {
+    this.update(record, { phase: 'starting', reason: 'PreparingImage', message: preparing.message });
+    this.o.logger.info('pod waits for its image', { user: record.username, pod: record.name, image: record.spec.image });
+    void preparing.done.then(() => {
+      if (!this.closed) this.o.armStart({ ...record, phase: 'starting', dueAt: this.o.clock.now() });
+    });
+  }
+
+  /**
+   * The run's image is for another architecture than CG2's nodes: the container's first exec fails
+   * as it does on an arm64 node ("exec format error", status Error), without starting anything.
+   */
+  private execFormatError(record: PodRecord, problem: string): void {
+    const at = this.o.clock.now();
+    this.update(record, {
+      phase: 'terminated',
+      containerId: null,
+      exitCode: 1,
+      reason: 'Error',
+      message: `exec format error: ${problem}`,
+      startedAt: at,
+      finishedAt: at,
+    });
+    this.o.logger.warn('pod image is not arm64', { user: record.username, pod: record.name, problem });
   }
 
   /** Makes sure of the volume and the network, clears the name, and creates and starts the container. */

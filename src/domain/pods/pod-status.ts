@@ -19,6 +19,8 @@ export interface PodSummary {
   node: PodRecord['spec']['node'];
   generation: number;
   state: ContainerStateView;
+  /** Why its image would not start onboard (platform.architecture: native). */
+  warning?: string;
 }
 
 /** ErrImagePull turns into ImagePullBackOff this long after the pull was tried, as on Kubernetes. */
@@ -48,7 +50,7 @@ export function containerState(record: PodRecord, now: number, nodes: NodeSchedu
       return { waiting: { reason: 'Scheduled', message: `Scheduled to run at ${isoSeconds(record.dueAt)} on node ${spec.node}` } };
     }
     case 'starting':
-      return { waiting: { reason: 'ContainerCreating', message: '' } };
+      return { waiting: { reason: 'ContainerCreating', message: record.message ?? '' } };
     case 'waiting':
       if (record.reason === 'ErrImagePull' && now - (record.startedAt ?? 0) > PULL_BACKOFF_AFTER_MS) {
         return { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${triedReference()}": ErrImagePull: ${record.message}` } };

@@ -17,6 +17,18 @@ export interface ImageInfo {
   created: string;
   /** "amd64", "arm64", … */
   architecture: string;
+  /** Whether it is a stand-in em-sim made for a catalog image (not the real image). */
+  standin: boolean;
+}
+
+/** What an image runs with, as an image's config holds it (Docker image spec v1.2, `config`). */
+export interface ImageRuntimeConfig {
+  /** "NAME=value" entries. */
+  env: string[];
+  cmd?: string[];
+  entrypoint?: string[];
+  user?: string;
+  workingDir?: string;
 }
 
 /** A build, as ImageService asks for it. */
@@ -29,6 +41,10 @@ export interface BuildRequest {
   tag: string;
   /** The user the image belongs to (marked on it, for reset). */
   owner: string;
+  /** The platform to build for ("linux/arm64"); the engine's own when absent. */
+  platform?: string;
+  /** Build arguments (TARGETARCH, …, as the EM's builder sets them). */
+  buildArgs?: Record<string, string>;
 }
 
 /** Thrown by build/load with the log lines the user should see (the EM's log_tail). */
@@ -51,6 +67,18 @@ export interface StandinMark {
   kind: string;
   /** The recipe's version (StandinRecipes.version). */
   recipe: string;
+  /** Docker's name of the architecture it was made for ("arm64"). */
+  architecture: string;
+}
+
+/** What one catalog tag's stand-in stands for, written on it as labels. */
+export interface StandsFor {
+  /** The catalog reference ("python:3.10-slim"). */
+  ref: string;
+  /** What the stand-in is made of, in words (catalog.ts STANDIN_CONTENTS). */
+  contents: string;
+  /** The upstream version the real image has, when the provider pinned one. */
+  upstreamVersion?: string;
 }
 
 /** The port itself. Errors other than EngineLogFailure carry the engine's message. */
@@ -74,12 +102,18 @@ export interface ImageStore {
    * Pulls `ref` from its registry, giving the registry `answerTimeoutMs` to start answering (no
    * registry answers on an offline machine, and a pull must then fail in seconds).
    */
-  pull(ref: string, answerTimeoutMs: number): Promise<PullResult>;
+  pull(ref: string, answerTimeoutMs: number, platform?: string): Promise<PullResult>;
   /**
-   * Imports a root filesystem tar as an image tagged `tag`, with Dockerfile instructions
-   * (`ENV …`, `CMD […]`) and the stand-in mark; resolves with the image id and size in bytes.
+   * Makes an image of one layer from a root filesystem tar, tagged `tag`, for `mark.architecture`
+   * (its metadata says so, as a pulled image's would), with `config` and the stand-in mark as
+   * labels; resolves with the image id and size in bytes. Nothing is tagged when it fails.
    */
-  importRootfs(tar: Readable, options: { tag: string; changes: string[]; mark: StandinMark }): Promise<{ id: string; size: number }>;
+  importRootfs(tar: Readable, options: { tag: string; config: ImageRuntimeConfig; mark: StandinMark }): Promise<{ id: string; size: number }>;
+  /**
+   * Makes `target` an image that is `source` plus `labels` (no new layer; for the stand-in of one
+   * catalog tag), built for `platform` when given; resolves with its id.
+   */
+  derive(source: string, target: string, standsFor: StandsFor, platform?: string): Promise<string>;
   /** The newest image carrying the mark, if any. */
   findStandin(mark: StandinMark): Promise<string | undefined>;
 }

@@ -34,6 +34,8 @@ export interface PodRecord {
   /** The Kubernetes reason word (Completed, Error, ErrImagePull, NodeUnavailable, …). */
   reason: string | null;
   message: string | null;
+  /** Why the run's image would not start onboard, when it ran anyway (platform.architecture: native). */
+  warning: string | null;
 }
 
 /** The fields a run's progress changes. */

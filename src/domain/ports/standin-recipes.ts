@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ImageRuntimeConfig } from './image-store.ts';
 
 /*
  * How a stand-in for an onboard catalog image is made offline, when no registry answers: a root
@@ -6,8 +7,17 @@ import type { Readable } from 'node:stream';
  * by src/adapters/standins/recipes.ts; the provisioning itself is src/domain/images/catalog-provisioning.ts.
  */
 
-/** The stand-ins there are recipes for. */
-export type StandinRecipeKind = 'busybox' | 'debian' | 'python';
+/** The stand-ins there are recipes for: every kind of catalog.ts but `none`. */
+export type StandinRecipeKind =
+  | 'busybox'
+  | 'debian'
+  | 'python'
+  | 'node18'
+  | 'node20'
+  | 'distroless-static'
+  | 'distroless-base'
+  | 'distroless-python'
+  | 'distroless-nodejs';
 
 /** A running producer of a root filesystem tar. */
 export interface RootfsProducer {
@@ -25,8 +35,11 @@ export interface RootfsProducer {
 export interface StandinRecipes {
   /** Bumped when a recipe changes, so that older stand-ins are not reused for new entries. */
   readonly version: string;
-  /** Dockerfile instructions for the import (`ENV …`, `CMD […]`). */
-  changes(kind: StandinRecipeKind): string[];
-  /** Starts producing the root filesystem; `onStep` hears progress in words. Rejects when a tool is missing. */
-  produce(kind: StandinRecipeKind, onStep: (message: string) => void): Promise<RootfsProducer>;
+  /** What the image runs with (environment, command, entrypoint, user). */
+  config(kind: StandinRecipeKind): ImageRuntimeConfig;
+  /**
+   * Starts producing the root filesystem for `architecture` (Docker's name: "arm64", "amd64");
+   * `onStep` hears progress in words. Rejects when a tool is missing, naming the package.
+   */
+  produce(kind: StandinRecipeKind, architecture: string, onStep: (message: string) => void): Promise<RootfsProducer>;
 }

@@ -20,7 +20,7 @@ const runParams = z.object({
 const podParams = z.object({ pod_name: text().optional() });
 
 /** Sections 8 to 10 of the spec: namespace, run, status. */
-export function registerPodRoutes(routes: RouteTable, deps: { pods: PodService }): void {
+export function registerPodRoutes(routes: RouteTable, deps: { pods: PodService; strict: boolean }): void {
   const { pods } = deps;
 
   routes.add(
@@ -80,8 +80,10 @@ export function registerPodRoutes(routes: RouteTable, deps: { pods: PodService }
       errors: ['INVALID_POD_NAME', 'POD_NOT_FOUND', 'STRICT_MODE', 'DOCKER_UNAVAILABLE'],
     },
     async (c, p) => {
-      const state = await pods.status(c.get('user'), p.pod_name);
-      return c.json({ message: 'Successfully fetched DPhi Pod status', data: { state } }, 200);
+      const { state, warning } = await pods.status(c.get('user'), p.pod_name);
+      // `warnings` is em-sim's own (native platform mode): the real EM has no such field.
+      const data = warning && !deps.strict ? { state, warnings: [warning] } : { state };
+      return c.json({ message: 'Successfully fetched DPhi Pod status', data }, 200);
     },
   );
 }
