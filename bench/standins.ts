@@ -25,7 +25,7 @@ export async function standins(ctx: BenchContext): Promise<BenchResult[]> {
   const config = buildConfig();
   const platform = simulatorPlatform(config);
   const version = `bench-${randomBytes(3).toString('hex')}`;
-  const recipes: StandinRecipes = { ...standinRecipes, version };
+  const recipes: StandinRecipes = { ...standinRecipes, version: () => version };
   const images = new DockerImages(docker, 'bench');
   const out: BenchResult[] = [];
   for (const kind of kinds) {

@@ -14,7 +14,11 @@ npx tsc --noEmit
 # the onboard catalog's images (pulled, else built offline as stand-ins: the first time takes minutes).
 bash scripts/ensure-docker.sh || fail "no Docker engine for the Docker tests (see the line above)"
 bash scripts/ensure-arm64.sh || fail "no arm64 emulation for the Docker tests (see the line above)"
-node bin/em-sim.js images --all || fail "the catalog images the Docker tests use could not be made ready (see above)"
+# One image of every stand-in family the tests run (each family's root is shared by all its tags).
+TEST_IMAGES=(alpine:latest alpine:3.19 busybox:latest debian:bookworm-slim ubuntu:22.04 ubuntu:24.04
+  python:3.10-slim python:3.11-alpine python:3.12-alpine node:18-slim node:20-alpine node:20-slim
+  distroless-static:latest distroless-base:latest distroless-python3-debian12:latest distroless-nodejs20-debian12:latest)
+node bin/em-sim.js images "${TEST_IMAGES[@]}" || fail "the catalog images the Docker tests use could not be made ready (see above)"
 # The Python compatibility suite needs Debian's python3 with requests.
 bash scripts/ensure-python.sh || fail "no python3 with requests for the Python suite (see the line above)"
 npx vitest run "$@"

@@ -16,7 +16,7 @@ function countingRecipes(fail: string[] = []): StandinRecipes & { produced: stri
   const produced: string[] = [];
   return {
     produced,
-    version: 't1',
+    version: () => 't1',
     config: () => ({ env: [] }),
     async produce(kind, architecture) {
       produced.push(`${kind}/${architecture}`);

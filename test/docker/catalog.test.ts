@@ -19,7 +19,11 @@ const FAMILIES: Record<string, { ref: string; cmd: string[]; expect: RegExp }> =
   node20: { ref: 'node:20-alpine', cmd: ['node', '-e', 'console.log(process.versions.node.split(".")[0])'], expect: /^20$/ },
   'distroless-static': { ref: 'distroless-static:latest', cmd: [], expect: /.*/ },
   'distroless-base': { ref: 'distroless-base:latest', cmd: [], expect: /.*/ },
-  'distroless-python': { ref: 'distroless-python3-debian12:latest', cmd: ['-c', 'import ssl; print("ok", ssl.OPENSSL_VERSION[:7])'], expect: /^ok OpenSSL$/ },
+  'distroless-python': {
+    ref: 'distroless-python3-debian12:latest',
+    cmd: ['-c', 'import os, ssl; print("ok", ssl.OPENSSL_VERSION[:7], os.path.exists("/etc/ssl/certs/ca-certificates.crt"), "nonroot:x:65532" in open("/etc/passwd").read())'],
+    expect: /^ok OpenSSL True True$/,
+  },
   'distroless-nodejs': { ref: 'distroless-nodejs20-debian12:latest', cmd: ['-e', 'console.log("ok", process.arch)'], expect: /^ok arm64$/ },
 };
 

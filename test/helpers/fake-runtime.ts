@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { Clock } from '../../src/domain/ports/clock.ts';
 import { StartFailure, type ContainerEngine, type ContainerRuntime, type ContainerSpec, type ContainerState, type OwnedContainer } from '../../src/domain/ports/container-runtime.ts';
-import { EngineLogFailure, type BuildRequest, type ImageInfo, type ImageStore, type PullResult, type StandinMark } from '../../src/domain/ports/image-store.ts';
+import { EngineLogFailure, type BuildRequest, type ImageInfo, type ImageStore, type PullResult, type ImageRuntimeConfig,
+  type StandinMark } from '../../src/domain/ports/image-store.ts';
 
 /** One call of run(), in call order, stamped with the simulated time it happened at. */
 export interface RunRecord {
@@ -263,7 +264,7 @@ export class FakeImages implements ImageStore {
       size: 1000,
       created: new Date().toISOString(),
       architecture: 'arm64',
-      standin: false,
+      standin: null,
     };
     this.byRef.set(tag, info);
     return info;
@@ -313,7 +314,7 @@ export class FakeImages implements ImageStore {
     return { ok: false, reason: 'the fake runtime reaches no registry', unreachable: true };
   }
 
-  async importRootfs(): Promise<{ id: string; size: number }> {
+  async importRootfs(_tar: Readable, _options: { tag: string; config: ImageRuntimeConfig; mark: StandinMark }): Promise<{ id: string; size: number }> {
     throw new Error('the fake runtime cannot import images');
   }
 

@@ -14,7 +14,7 @@ import {
 import { engineMessage, followJson, lineOf, oneLine, readProgress, splitLines, statusOf } from './engine-output.ts';
 import { readRepoTags } from './image-archive.ts';
 import { loadRootfsArchive } from './rootfs-archive.ts';
-import { isStandin, standinFilter, standinLabels, standsForLabels, userImageLabels } from './labels.ts';
+import { standinOf, standinFilter, standinLabels, standsForLabels, userImageLabels } from './labels.ts';
 import tarStream from 'tar-stream';
 
 /** Once a registry has answered, a pull may take this long in all. */
@@ -42,7 +42,7 @@ export class DockerImages implements ImageStore {
         size: info.Size,
         created: info.Created,
         architecture: info.Architecture,
-        standin: isStandin(info.Config?.Labels ?? undefined),
+        standin: standinOf(info.Config?.Labels ?? undefined),
       };
     } catch (err) {
       if (statusOf(err) === 404) return null;

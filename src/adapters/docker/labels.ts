@@ -55,9 +55,10 @@ export function isManaged(labels: Record<string, string> | undefined): boolean {
   return labels?.[LABEL.managed] === 'true';
 }
 
-/** Whether an image is a stand-in em-sim made. */
-export function isStandin(labels: Record<string, string> | undefined): boolean {
-  return labels?.[LABEL.standin] === 'true';
+/** A stand-in's kind and recipe version, from its labels; null for any other image. */
+export function standinOf(labels: Record<string, string> | undefined): { kind: string; recipe: string } | null {
+  if (labels?.[LABEL.standin] !== 'true') return null;
+  return { kind: labels[LABEL.standinKind] ?? '', recipe: labels[LABEL.standinRecipe] ?? '' };
 }
 /** A user's network. */
 export function networkLabels(user: string): Record<string, string> {

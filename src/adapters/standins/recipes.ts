@@ -46,6 +46,8 @@ const DISTROLESS_USERS = [
 ];
 
 interface Recipe {
+  /** Bumped when the recipe changes. */
+  version: string;
   config: ImageRuntimeConfig;
   produce(architecture: string, onStep: (message: string) => void): Promise<RootfsProducer>;
 }
@@ -62,40 +64,45 @@ const distroless = (suite: string, include: string[], hooks: string[] = []) => (
         '--variant=extract',
         `--include=${['base-files', 'netbase', ...include].join(',')}`,
         ...SLIM_DPKG_OPTIONS,
-        ...[...DISTROLESS_USERS, ...hooks].map((hook) => `--customize-hook=${hook}`),
+        // The extract variant runs extract hooks only (no customize step).
+        ...[...DISTROLESS_USERS, ...hooks].map((hook) => `--extract-hook=${hook}`),
       ],
     },
     onStep,
   );
 
 const RECIPES: Record<StandinRecipeKind, Recipe> = {
-  busybox: { config: { env: [STANDIN_PATH], cmd: ['/bin/sh'] }, produce: busyboxFor },
-  debian: { config: { env: [STANDIN_PATH], cmd: ['bash'] }, produce: debianImage('bookworm', 'minbase', []) },
+  busybox: { version: '2', config: { env: [STANDIN_PATH], cmd: ['/bin/sh'] }, produce: busyboxFor },
+  debian: { version: '2', config: { env: [STANDIN_PATH], cmd: ['bash'] }, produce: debianImage('bookworm', 'minbase', []) },
   python: {
+    version: '2',
     config: { env: [STANDIN_PATH, 'LANG=C.UTF-8'], cmd: ['python3'] },
     // python3 (not python3-minimal) brings the whole standard library: http.server, json, ...
     produce: debianImage('bookworm', 'apt', ['python3', 'python-is-python3', 'wget']),
   },
-  node18: { config: { env: [STANDIN_PATH], cmd: ['node'] }, produce: debianImage('bookworm', 'minbase', ['nodejs', 'wget', 'ca-certificates']) },
-  node20: { config: { env: [STANDIN_PATH], cmd: ['node'] }, produce: debianImage('trixie', 'minbase', ['nodejs', 'wget', 'ca-certificates']) },
-  'distroless-static': { config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'] }, produce: distroless('bookworm', []) },
+  node18: { version: '2', config: { env: [STANDIN_PATH], cmd: ['node'] }, produce: debianImage('bookworm', 'minbase', ['nodejs', 'wget', 'ca-certificates']) },
+  node20: { version: '2', config: { env: [STANDIN_PATH], cmd: ['node'] }, produce: debianImage('trixie', 'minbase', ['nodejs', 'wget', 'ca-certificates']) },
+  'distroless-static': { version: '3', config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'] }, produce: distroless('bookworm', []) },
   'distroless-base': {
+    version: '3',
     config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'] },
     produce: distroless('bookworm', ['libc6', 'libssl3']),
   },
   'distroless-python': {
+    version: '3',
     config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt', 'LANG=C.UTF-8'], entrypoint: ['/usr/bin/python3.11'] },
     produce: distroless('bookworm', ['libc6', 'libssl3', 'python3.11-minimal', 'libpython3.11-stdlib'], ['ln -sf python3.11 "$1/usr/bin/python3"']),
   },
   'distroless-nodejs': {
+    version: '3',
     config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'], entrypoint: ['/nodejs/bin/node'] },
     produce: distroless('trixie', ['libc6', 'nodejs'], ['mkdir -p "$1/nodejs/bin" && ln -sf /usr/bin/node "$1/nodejs/bin/node"']),
   },
 };
 
-/** The recipes above; `version` is bumped when one changes, so that older stand-ins are not reused. */
+/** The recipes above; each kind's `version` is bumped when its recipe changes, so that older stand-ins are not reused. */
 export const standinRecipes: StandinRecipes = {
-  version: '2',
+  version: (kind) => RECIPES[kind].version,
   config: (kind) => RECIPES[kind].config,
   produce: (kind, architecture, onStep) => RECIPES[kind].produce(architecture, onStep),
 };

@@ -1,7 +1,7 @@
 import type { ImageInfo, ImageStore, StandinMark } from '../ports/image-store.ts';
 import type { StandinRecipeKind, StandinRecipes } from '../ports/standin-recipes.ts';
 import { semaphore } from '../primitives/semaphore.ts';
-import { catalogTags, findInCatalog, STANDIN_CONTENTS, upstreamReference, type CatalogEntry, type StandinKind } from './catalog.ts';
+import { catalogTags, findInCatalog, STANDIN_CONTENTS, STANDIN_KINDS, upstreamReference, type CatalogEntry, type StandinKind } from './catalog.ts';
 import { ImageReference } from './image-reference.ts';
 import { platformString, type Platform } from './platform.ts';
 
@@ -96,12 +96,20 @@ export class CatalogImages {
     return findInCatalog(this.entries, ref, this.registry);
   }
 
-  /** The entry's image when it is on the engine for the platform (arm64 mode wants arm64), else null. */
+  /**
+   * The entry's image when it is on the engine and usable: for the platform (arm64 mode wants
+   * arm64), and, for a stand-in, made by the current recipe of its kind. Else null.
+   */
   async ready(entry: CatalogEntry): Promise<ImageInfo | null> {
     const info = await this.images.inspect(entry.ref);
-    if (!info) return null;
-    if (this.platform.mode === 'arm64' && info.architecture !== this.platform.architecture) return null;
-    return info;
+    return info && this.usable(info) ? info : null;
+  }
+
+  private usable(info: ImageInfo): boolean {
+    if (this.platform.mode === 'arm64' && info.architecture !== this.platform.architecture) return false;
+    const standin = info.standin;
+    if (standin && isRecipeKind(standin.kind) && standin.recipe !== this.recipes.version(standin.kind)) return false;
+    return true;
   }
 
   /** What is being done for the entry right now, in words; undefined when nothing is. */
@@ -168,8 +176,7 @@ export class CatalogImages {
     const out: CatalogListing[] = [];
     for (const entry of this.entries) {
       const info = await this.images.inspect(entry.ref);
-      const usable = info && (this.platform.mode !== 'arm64' || info.architecture === this.platform.architecture);
-      if (usable) {
+      if (info && this.usable(info)) {
         out.push({ entry, state: info.standin ? 'standin' : 'present', architecture: info.architecture });
       } else {
         out.push({ entry, state: entry.standin === 'none' ? 'unavailable' : 'missing', ...(info ? { architecture: info.architecture } : {}) });
@@ -272,7 +279,7 @@ export class CatalogImages {
 
   private async makeBase(kind: StandinRecipeKind): Promise<string> {
     const say = (message: string) => this.emit({ kind, message: `${kind} stand-in: ${message}` });
-    const mark: StandinMark = { kind, recipe: this.recipes.version, architecture: this.platform.architecture };
+    const mark: StandinMark = { kind, recipe: this.recipes.version(kind), architecture: this.platform.architecture };
     const tag = `em-sim-standin/${kind}:r${mark.recipe}-${mark.architecture}`;
     if (await this.images.inspect(tag)) return tag;
     const existing = await this.images.findStandin(mark);
@@ -302,6 +309,10 @@ export class CatalogImages {
       await producer.cleanup();
     }
   }
+}
+
+function isRecipeKind(kind: string): kind is StandinRecipeKind {
+  return (STANDIN_KINDS as readonly string[]).includes(kind) && kind !== 'none';
 }
 
 function oneLine(text: string): string {

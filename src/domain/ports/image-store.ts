@@ -17,8 +17,8 @@ export interface ImageInfo {
   created: string;
   /** "amd64", "arm64", … */
   architecture: string;
-  /** Whether it is a stand-in em-sim made for a catalog image (not the real image). */
-  standin: boolean;
+  /** For a stand-in em-sim made for a catalog image (not the real image): its kind and recipe version; else null. */
+  standin: { kind: string; recipe: string } | null;
 }
 
 /** What an image runs with, as an image's config holds it (Docker image spec v1.2, `config`). */

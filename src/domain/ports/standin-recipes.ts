@@ -33,8 +33,8 @@ export interface RootfsProducer {
 
 /** The port itself. */
 export interface StandinRecipes {
-  /** Bumped when a recipe changes, so that older stand-ins are not reused for new entries. */
-  readonly version: string;
+  /** The kind's recipe version, bumped when the recipe changes, so that older stand-ins are not reused. */
+  version(kind: StandinRecipeKind): string;
   /** What the image runs with (environment, command, entrypoint, user). */
   config(kind: StandinRecipeKind): ImageRuntimeConfig;
   /**
