@@ -5,9 +5,9 @@
  * command exits 0 unless a benchmark could not run at all.
  *
  *   npm run bench                      everything (a few minutes on 2 cores)
- *   npm run bench -- --only api,listing
+ *   npm run bench -- --only api,listing   (the other lines of bench/results.json are kept)
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,7 +94,11 @@ async function main(): Promise<number> {
   } finally {
     cleanup();
   }
-  writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n');
+  // With --only, the other benchmarks' lines of the last full run stay; a re-measured line replaces its old one.
+  const measured = new Set(results.map((r) => r.name));
+  const kept = names.length < Object.keys(BENCHMARKS).length && existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as BenchResult[]) : [];
+  const merged = [...kept.map((r) => (measured.has(r.name) ? results.find((n) => n.name === r.name)! : r)), ...results.filter((r) => !kept.some((k) => k.name === r.name))];
+  writeFileSync(RESULTS, JSON.stringify(merged, null, 2) + '\n');
   process.stdout.write(`\n${formatTable(results)}\n\n`);
   const missed = results.filter((r) => r.pass === false).length;
   log(`${results.length} figures, ${missed} missed or failed; written to ${path.relative(process.cwd(), RESULTS)}`);
