@@ -131,6 +131,37 @@ describe('em-sim doctor', () => {
   });
 });
 
+describe('em-sim images', () => {
+  const users = [{ username: 'client1', password: PASSWORD }];
+
+  it('--list shows every catalog entry with its state, stand-in and pinned version', async () => {
+    const { file } = configFile({
+      users,
+      images: { provider_catalog: false, catalog: [{ image: 'alpine:3.19' }, { image: 'mysql:8.0', version: '8.0.43' }, { image: 'emsimlist-absent:1', standin: 'busybox' }] },
+    });
+    const run = await cli(['images', '--list', '--config', file]);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toMatch(/^IMAGE\s+STATE\s+STAND-IN\s+UPSTREAM$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^alpine:3\.19\s+standin \(arm64\)\s+busybox\s*$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^mysql:8\.0\s+unavailable\s+none\s+8\.0\.43$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^emsimlist-absent:1\s+missing\s+busybox\s*$/));
+    expect(run.stdout).toMatch(/^3 onboard images for linux\/arm64: 0 present, 1 stand-ins, 1 missing \(made on first use\), 1 unavailable here/m);
+  });
+
+  it('refuses an image that is not onboard, one line saying how to see the catalog; an onboard one it cannot make fails naming why', async () => {
+    const { file } = configFile({ users, images: { provider_catalog: false, catalog: ['mysql:8.0'] } });
+    const notOnboard = await cli(['images', 'nosuch:1', '--config', file]);
+    expect(notOnboard.code).toBe(1);
+    expect(notOnboard.stderr).toMatch(/^em-sim: not in the onboard catalog: nosuch:1 \(`npx em-sim images --list` shows it/);
+    expectOneLine(notOnboard);
+    const unavailable = await cli(['images', 'mysql:8.0', '--no-pull', '--config', file]);
+    expect(unavailable.code).toBe(1);
+    expect(unavailable.stdout).toMatch(/^ {2}mysql:8\.0: mysql:8\.0 is onboard, but em-sim cannot make it on this machine: it cannot be pulled \(pulling is switched off\)/m);
+    expect(unavailable.stdout).toMatch(/0 stand-ins, 1 unavailable here, 0 failed$/m);
+  });
+});
+
 describe('em-sim token', () => {
   it('prints a token the server accepts, made before the server ever started on the data directory', async () => {
     const user = uniqueName('t');
