@@ -64,7 +64,7 @@ describe('em-sim doctor', () => {
     const ok = configFile({ users: [{ username: 'client1', password: PASSWORD }], images: only });
     const run = await cli(['doctor', '--config', ok.file]);
     expect(run.stdout).toMatch(/^✓ Docker engine: Docker .* answers at /m);
-    expect(run.stdout).toMatch(/^✓ catalog images: 1 onboard images for linux\/arm64: 0 present, 1 stand-ins, 0 made on first use, 0 unavailable offline$/m);
+    expect(run.stdout).toMatch(/^✓ catalog images: 1 onboard images for linux\/arm64: 0 present, 1 stand-ins, 0 made on first use, 0 unavailable here$/m);
     expect(run.stdout).toMatch(/^✓ platform: arm64 mode \(platform\.architecture: auto\): pods and builds run as linux\/arm64 like CG2; qemu-aarch64 is registered and enabled$/m);
     expect(run.stdout).toMatch(/^✓ port: server\.port is 0/m);
     expect(run.stdout).toMatch(/^[✓!] disk space: [\d.]+ GiB free/m);
@@ -75,7 +75,7 @@ describe('em-sim doctor', () => {
       images: { provider_catalog: false, catalog: ['alpine:latest', { image: 'emsimdoctor-absent:never', standin: 'busybox' }], prepare: ['emsimdoctor-absent:never'] },
     });
     const warned = await cli(['doctor', '--config', missing.file]);
-    expect(warned.stdout).toMatch(/^! catalog images: 2 onboard images for linux\/arm64: 0 present, 1 stand-ins, 1 made on first use, 0 unavailable offline; not yet prepared from images\.prepare: emsimdoctor-absent:never/m);
+    expect(warned.stdout).toMatch(/^! catalog images: 2 onboard images for linux\/arm64: 0 present, 1 stand-ins, 1 made on first use, 0 unavailable here; not yet prepared from images\.prepare: emsimdoctor-absent:never/m);
     expect(warned.stdout).toContain(`fix: run \`npx em-sim images --config ${missing.file}\``);
     expect(warned.code).toBe(0);
   });
@@ -142,7 +142,7 @@ describe('em-sim images', () => {
     const run = await cli(['images', '--list', '--config', file]);
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.split('\n');
-    expect(lines[0]).toMatch(/^IMAGE\s+STATE\s+STAND-IN\s+UPSTREAM$/);
+    expect(lines[0]).toMatch(/^IMAGE\s+STATE\s+STAND-IN\s+UPSTREAM\s+NOTE$/);
     expect(lines).toContainEqual(expect.stringMatching(/^alpine:3\.19\s+standin \(arm64\)\s+busybox\s*$/));
     expect(lines).toContainEqual(expect.stringMatching(/^mysql:8\.0\s+unavailable\s+none\s+8\.0\.43$/));
     expect(lines).toContainEqual(expect.stringMatching(/^emsimlist-absent:1\s+missing\s+busybox\s*$/));
@@ -158,7 +158,7 @@ describe('em-sim images', () => {
     const unavailable = await cli(['images', 'mysql:8.0', '--no-pull', '--config', file]);
     expect(unavailable.code).toBe(1);
     expect(unavailable.stdout).toMatch(/^ {2}mysql:8\.0: mysql:8\.0 is onboard, but em-sim cannot make it on this machine: it cannot be pulled \(pulling is switched off\)/m);
-    expect(unavailable.stdout).toMatch(/0 stand-ins, 1 unavailable here, 0 failed$/m);
+    expect(unavailable.stdout).toMatch(/0 stand-ins made, 1 unavailable here, 0 failed$/m);
   });
 });
 

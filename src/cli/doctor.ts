@@ -113,7 +113,7 @@ async function checkImages(config: SimConfig, tools: EngineTools | null, configS
   const by = (state: string) => rows.filter((r) => r.state === state).length;
   const counts =
     `${rows.length} onboard images for linux/${tools.platform.architecture}: ${by('present')} present, ${by('standin')} stand-ins, ` +
-    `${by('missing')} made on first use, ${by('unavailable')} unavailable offline`;
+    `${by('missing')} made on first use, ${by('unavailable')} unavailable here`;
   const unready = config.images.prepare.filter((ref) => {
     const row = rows.find((r) => r.entry.ref === tools.catalog.find(ref)?.ref);
     return row && row.state !== 'present' && row.state !== 'standin';

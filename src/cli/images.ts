@@ -58,8 +58,8 @@ export async function provisionImages(config: SimConfig, source: string | null, 
   // With --all, images em-sim has no recipe for are expected to be unavailable offline: reported, not fatal.
   const fatal = reports.filter((r) => r.status === 'failed' || (r.status === 'unavailable' && !options.all));
   options.out(
-    `em-sim images: done in ${elapsed().trim()}: ${count('present')} present, ${count('pulled')} pulled, ` +
-      `${count('standin-built')} stand-ins, ${count('unavailable')} unavailable here, ${count('failed')} failed`,
+    `em-sim images: done in ${elapsed().trim()}: ${count('present')} present, ${count('standin')} stand-ins present, ${count('pulled')} pulled, ` +
+      `${count('standin-built')} stand-ins made, ${count('unavailable')} unavailable here, ${count('failed')} failed`,
   );
   if (fatal.length) {
     for (const report of fatal) options.out(`  ${report.ref}: ${report.detail ?? 'failed'}`);
@@ -88,7 +88,7 @@ async function withProgress(
       const targets = progress.ref ? [bars.get(progress.ref)].filter((b) => b !== undefined) : [...bars.values()].filter((b) => b.entry.standin === progress.kind);
       for (const { bar } of targets) {
         const step = progress.message.replace(/^[^:]+: /, '').slice(0, 90);
-        if (progress.outcome) bar.update(4, { step: progress.outcome === 'failed' ? 'FAILED (see below)' : progress.outcome === 'unavailable' ? 'unavailable here' : progress.outcome });
+        if (progress.outcome) bar.update(4, { step: progress.outcome === 'failed' ? 'FAILED (see below)' : progress.message.replace(/^[^:]+: /, '') });
         else bar.update(Math.max(stepValue(progress.message) ?? 0, (bar as unknown as { value: number }).value ?? 0), { step });
       }
     });
@@ -100,11 +100,13 @@ async function withProgress(
 async function listCatalog(catalog: ReturnType<typeof engineTools>['catalog'], out: (line: string) => void): Promise<void> {
   const rows = await catalog.list();
   const width = Math.max(...rows.map((r) => r.entry.ref.length));
-  out(`${'IMAGE'.padEnd(width)}  ${'STATE'.padEnd(16)} ${'STAND-IN'.padEnd(18)} UPSTREAM`);
+  const versionWidth = Math.max(8, ...rows.map((r) => (r.entry.version ?? '').length));
+  out(`${'IMAGE'.padEnd(width)}  ${'STATE'.padEnd(16)} ${'STAND-IN'.padEnd(18)} ${'UPSTREAM'.padEnd(versionWidth)} NOTE`.trimEnd());
   for (const { entry, state, architecture } of rows) {
     const arch = architecture ? ` (${architecture})` : '';
-    out(`${entry.ref.padEnd(width)}  ${(state + arch).padEnd(16)} ${entry.standin.padEnd(18)} ${entry.version ?? ''}${entry.note ? `  ${entry.note}` : ''}`);
+    out(`${entry.ref.padEnd(width)}  ${(state + arch).padEnd(16)} ${entry.standin.padEnd(18)} ${(entry.version ?? '').padEnd(versionWidth)} ${entry.note ?? ''}`.trimEnd());
   }
+  out('UPSTREAM: the version the provider pinned the tag to (pulled instead of the tag); empty: the tag itself.');
   const by = (state: string) => rows.filter((r) => r.state === state).length;
   out(
     `${rows.length} onboard images for linux/${catalog.platform.architecture}: ${by('present')} present, ${by('standin')} stand-ins, ` +

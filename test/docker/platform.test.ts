@@ -122,7 +122,7 @@ describe('arm64 pods and the onboard catalog', () => {
       throw new Error('never ErrImagePull');
     })();
     expect(failed.message).toMatch(/^mysql:8\.0 is onboard, but em-sim cannot make it on this machine: it cannot be pulled/);
-    expect(failed.message).toMatch(/give it a stand-in in images\.catalog/);
+    expect(failed.message).toMatch(/give it a stand-in family in images\.catalog/);
 
     await uplink(sim, user, { Dockerfile: 'FROM mysql:8.0\n' }, { dest_path: 'db' });
     const build = await post(sim, user, '/em/pod/image/build', { dockerfile: 'db/Dockerfile', context: 'db', image: 'db' });

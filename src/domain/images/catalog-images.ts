@@ -15,8 +15,12 @@ import { platformString, type Platform } from './platform.ts';
  * kind is prepared at most once at a time, whoever asks. The recipes are a port (StandinRecipes).
  */
 
-/** `unavailable`: onboard, but neither pullable nor made offline here; `failed`: making it went wrong. */
-export type CatalogImageStatus = 'present' | 'pulled' | 'standin-built' | 'unavailable' | 'failed';
+/**
+ * `present`: the real image was already there; `standin`: an earlier stand-in was already there;
+ * `pulled`, `standin-built`: made now; `unavailable`: onboard, but neither pullable nor made
+ * offline here; `failed`: making it went wrong.
+ */
+export type CatalogImageStatus = 'present' | 'standin' | 'pulled' | 'standin-built' | 'unavailable' | 'failed';
 
 /** What became of one catalog entry. */
 export interface CatalogImageReport {
@@ -157,7 +161,9 @@ export class CatalogImages {
               ? 'unavailable here (no registry, no stand-in)'
               : report.status === 'standin-built'
                 ? 'stand-in ready'
-                : report.status;
+                : report.status === 'standin'
+                  ? 'stand-in present'
+                  : report.status;
         this.emit({ ref: entry.ref, message: `${entry.ref}: ${outcome}`, outcome: report.status });
         return report;
       });
@@ -193,7 +199,7 @@ export class CatalogImages {
     return (
       `${entry.ref} is onboard, but em-sim cannot make it on this machine: it cannot be pulled (${why}) and em-sim has no offline stand-in for it. ` +
       `Make a registry reachable (em-sim then pulls ${upstream} for ${platform}), or put it on the engine yourself ` +
-      `(docker pull --platform ${platform} ${upstream}${retag}, or docker load), or give it a stand-in in images.catalog ({image: ${entry.ref}, standin: debian})`
+      `(docker pull --platform ${platform} ${upstream}${retag}, or docker load), or, to build FROM something close to it, give it a stand-in family in images.catalog ({image: ${entry.ref}, standin: debian}: a Debian without its software)`
     );
   }
 
@@ -214,7 +220,7 @@ export class CatalogImages {
           added.push(tag);
         }
       }
-      report.status = 'present';
+      report.status = present.standin ? 'standin' : 'present';
       if (added.length) report.detail = `added tag ${added.join(', ')}`;
       return;
     }
