@@ -217,6 +217,13 @@ describe('the catalog as configured', () => {
     expect(config.platform.architecture).toBe('auto');
   });
 
+  it('refuses references Docker would not accept and a registry with a scheme, naming the key', () => {
+    expect(() => buildConfig({ images: { catalog: ['Not A Ref'] } })).toThrow(/images\.catalog\.0: an image reference Docker accepts/);
+    expect(() => buildConfig({ images: { catalog: [{ image: '../../etc:1' }] } })).toThrow(/images\.catalog\.0\.image: an image reference Docker accepts/);
+    expect(() => buildConfig({ images: { prepare: ['ALPINE'] } })).toThrow(/images\.prepare\.0: an image reference Docker accepts/);
+    expect(() => buildConfig({ images: { registry: 'http://evil/' } })).toThrow(/images\.registry: a registry host\[:port\]/);
+  });
+
   it('images.catalog adds to the provider\'s list and wins over it; provider_catalog: false leaves only it', () => {
     const added = buildConfig({ images: { catalog: ['alpine:3.20', { image: 'mysql:8.0', standin: 'debian' }] } });
     const entries = catalogEntries(configuredCatalog(added), added.images.registry);

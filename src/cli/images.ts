@@ -41,6 +41,8 @@ export async function provisionImages(config: SimConfig, source: string | null, 
   } else if (options.all) {
     entries = [...catalog.entries];
   } else {
+    const notOnboard = config.images.prepare.filter((ref) => !catalog.find(ref));
+    if (notOnboard.length) options.out(`em-sim images: images.prepare names images that are not onboard, skipped: ${notOnboard.join(', ')}`);
     entries = config.images.prepare.map((ref) => catalog.find(ref)).filter((e): e is CatalogEntry => e !== undefined);
   }
   const started = Date.now();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { STANDIN_KINDS } from '../domain/images/catalog.ts';
+import { ImageReference } from '../domain/images/image-reference.ts';
 import type { NodeName } from '../domain/nodes/node-schedule.ts';
 import { LOG_LEVELS } from '../domain/ports/logger.ts';
 import { parseZonedIso } from '../domain/time/iso-time.ts';
@@ -42,10 +43,13 @@ const nodeSchema = (cpus: number, memoryMb: number) =>
 /** Each node's default CPUs and memory (MB); typed by the domain's node names, so a node added there must be added here. */
 const NODE_DEFAULTS: Record<NodeName, [cpus: number, memoryMb: number]> = { FPGA: [1, 1024], GPU: [2, 4096], MPU: [1, 512] };
 
+/** An image reference Docker accepts (ImageReference.isValid). */
+const imageRef = z.string().min(1).refine((text) => ImageReference.isValid(text.trim()), 'an image reference Docker accepts, e.g. alpine:3.19 or grafana/grafana:9.3.6');
+
 const catalogEntrySchema = z.union([
-  z.string().min(1),
+  imageRef,
   z.strictObject({
-    image: z.string().min(1),
+    image: imageRef,
     standin: z.enum(STANDIN_KINDS).optional(),
     version: z.string().min(1).optional().describe('the upstream version to pull for this tag'),
   }),
@@ -105,11 +109,14 @@ export const configSchema = z.strictObject({
     .prefault({}),
   images: z
     .strictObject({
-      registry: z.string().min(1).default('fpga.dphi.space:5000'),
+      registry: z
+        .string()
+        .regex(/^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*(:[0-9]+)?(\/[a-z0-9._-]+)*\/?$/, 'a registry host[:port], e.g. fpga.dphi.space:5000 (no scheme)')
+        .default('fpga.dphi.space:5000'),
       // The provider's published list (src/config/onboard-images.tsv) is onboard unless this is false.
       provider_catalog: z.boolean().default(true),
       catalog: z.array(catalogEntrySchema).default([]),
-      prepare: z.array(z.string().min(1)).default(DEFAULT_PREPARE),
+      prepare: z.array(imageRef).default(DEFAULT_PREPARE),
     })
     .prefault({}),
   platform: z

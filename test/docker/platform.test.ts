@@ -140,6 +140,49 @@ describe('arm64 pods and the onboard catalog', () => {
     expect(build.body.log_tail[0]).toMatch(/^FROM fedora:41: not in the onboard catalog/);
   });
 
+  it('refuses bases that would reach another user or pull, however the Dockerfile spells them', async () => {
+    const other = uniqueName('o');
+    // Another user's image on the same engine (as their build would leave it).
+    await docker.getImage('alpine:3.19').tag({ repo: `${other}-secret`, tag: 'latest' });
+    try {
+      const cases: [string, RegExp][] = [
+        [`ARG B=${other}-secret:latest\nFROM \${B}\n`, new RegExp(`^FROM ${other}-secret:latest: not in the onboard catalog`)],
+        [`FR\\\nOM ${other}-secret:latest\n`, new RegExp(`^FROM ${other}-secret:latest: not in the onboard catalog`)],
+        [`FROM ${user}-evil.example/img:1\n`, /: not in the onboard catalog/],
+        ['FROM fpga.dphi.space:5000/docker.io/library/alpine:latest\n', /: not in the onboard catalog/],
+        ['FROM --platform=linux/amd64 alpine:latest\n', /^FROM --platform=linux\/amd64 alpine:latest: CG2 builds on and for linux\/arm64/],
+        ['FROM ${NOPE}\n', /^FROM \$\{NOPE\}: em-sim cannot resolve this base/],
+      ];
+      for (const [dockerfile, expected] of cases) {
+        await uplink(sim, user, { Dockerfile: dockerfile }, { dest_path: 'hostile' });
+        const build = await post(sim, user, '/em/pod/image/build', { dockerfile: 'hostile/Dockerfile', context: 'hostile', image: 'hostile' });
+        expect(build.status, dockerfile).toBe(400);
+        expect(build.body.log_tail, dockerfile).toEqual([expect.stringMatching(expected)]);
+      }
+    } finally {
+      await docker.getImage(`${other}-secret:latest`).remove().catch(() => {});
+    }
+  });
+
+  it("a user's image never passes for a stand-in, whatever labels its Dockerfile writes", async () => {
+    await uplink(sim, user, { Dockerfile: 'FROM alpine:3.19\nLABEL em-sim.standin=true em-sim.standin.kind=busybox em-sim.standin.recipe=2\n' }, { dest_path: 'labels' });
+    expect((await post(sim, user, '/em/pod/image/build', { dockerfile: 'labels/Dockerfile', context: 'labels', image: 'labels' })).status).toBe(200);
+    const labels = (await docker.getImage(`${user}-labels:latest`).inspect()).Config.Labels ?? {};
+    expect(labels['em-sim.standin']).toBe('false');
+    expect(labels['em-sim.standin.kind']).toBe('');
+  });
+
+  it('a run of an image name too long once prefixed is ErrImagePull, not a server error', async () => {
+    const res = await sim.fetch('/em/pod/run', {
+      user,
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ image: 'a'.repeat(250), node: 'FPGA', max_duration: 1 }),
+    });
+    expect(res.status).toBe(200);
+    expect(await waitForState(sim, user, undefined, 'waiting')).toMatchObject({ reason: 'ErrImagePull' });
+  });
+
   it('an amd64-only image loads, and its run fails with an exec format error naming the architecture and the fix', async () => {
     await saveAmd64Image(docker, user, path.join(sim.volumeDir(user), 'amd64tool.tar'));
     expect(await post(sim, user, '/em/pod/image/load', { tarfile: 'amd64tool.tar', image: 'amd64tool' })).toEqual({

@@ -323,7 +323,4 @@ export class FakeImages implements ImageStore {
     return (await this.inspect(target))!.id;
   }
 
-  async findStandin(_mark: StandinMark): Promise<string | undefined> {
-    return undefined;
-  }
 }

@@ -14,7 +14,7 @@ import {
 import { engineMessage, followJson, lineOf, oneLine, readProgress, splitLines, statusOf } from './engine-output.ts';
 import { readRepoTags } from './image-archive.ts';
 import { loadRootfsArchive } from './rootfs-archive.ts';
-import { standinOf, standinFilter, standinLabels, standsForLabels, userImageLabels } from './labels.ts';
+import { standinOf, standinLabels, standsForLabels, userImageLabels } from './labels.ts';
 import tarStream from 'tar-stream';
 
 /** Once a registry has answered, a pull may take this long in all. */
@@ -181,12 +181,6 @@ export class DockerImages implements ImageStore {
     });
     if (error) throw new Error(`tagging ${target}: ${oneLine(error)} (${lines.slice(-3).join(' ').trim()})`);
     return (await this.docker.getImage(target).inspect()).Id;
-  }
-
-  async findStandin(mark: StandinMark): Promise<string | undefined> {
-    const images = await this.docker.listImages({ filters: { label: standinFilter(mark) } });
-    images.sort((a, b) => b.Created - a.Created);
-    return images[0]?.Id;
   }
 }
 

@@ -1,17 +1,26 @@
 import type { Readable } from 'node:stream';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { ImageReference } from '../../domain/images/image-reference.ts';
 
 /**
  * The NAME:TAG of every image in a `docker save` archive (its manifest.json's RepoTags), or null
- * when the stream is not such an archive.
+ * when the stream is not such an archive, or not one to trust: Docker cleans each entry's path
+ * when it unpacks (`x/../manifest.json` is `manifest.json`, and the last copy wins), so an archive
+ * with an entry that climbs (`..`) or with more than one manifest.json is refused, never read
+ * differently from the engine.
  */
 export async function readRepoTags(stream: Readable): Promise<string[] | null> {
   const extract = tarStream.extract();
   let manifest: string | null = null;
+  let manifests = 0;
+  let climbs = false;
   extract.on('entry', (header, entry, next) => {
-    if (header.name === 'manifest.json' || header.name === './manifest.json') {
+    const cleaned = path.posix.normalize(header.name.replace(/^\/+/, ''));
+    if (header.name.split('/').includes('..')) climbs = true;
+    if (cleaned === 'manifest.json') manifests++;
+    if (cleaned === 'manifest.json') {
       const chunks: Buffer[] = [];
       entry.on('data', (c: unknown) => chunks.push(c as Buffer));
       entry.on('end', () => {
@@ -28,7 +37,7 @@ export async function readRepoTags(stream: Readable): Promise<string[] | null> {
   } catch {
     return null;
   }
-  if (manifest === null) return null;
+  if (manifest === null || manifests !== 1 || climbs) return null;
   try {
     const parsed = JSON.parse(manifest) as { RepoTags?: string[] | null }[];
     // NAME becomes NAME:latest; anything with a digest stays as written.

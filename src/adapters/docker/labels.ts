@@ -65,9 +65,22 @@ export function networkLabels(user: string): Record<string, string> {
   return { [LABEL.managed]: 'true', [LABEL.user]: user };
 }
 
-/** An image a user built. */
+/**
+ * An image a user built. The stand-in labels it would inherit from a stand-in base (or set in its
+ * own Dockerfile) are overwritten: a user's image is never taken for one of em-sim's stand-ins.
+ */
 export function userImageLabels(instanceId: string, user: string): Record<string, string> {
-  return { [LABEL.managed]: 'true', [LABEL.instance]: instanceId, [LABEL.user]: user };
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.instance]: instanceId,
+    [LABEL.user]: user,
+    [LABEL.standin]: 'false',
+    [LABEL.standinKind]: '',
+    [LABEL.standinRecipe]: '',
+    [LABEL.standinArchitecture]: '',
+    [LABEL.standinFor]: '',
+    [LABEL.standinUpstreamVersion]: '',
+  };
 }
 
 /** A stand-in image's labels. */
@@ -87,8 +100,4 @@ export function standsForLabels(standsFor: StandsFor): Record<string, string> {
     ...(standsFor.upstreamVersion ? { [LABEL.standinUpstreamVersion]: standsFor.upstreamVersion } : {}),
     'org.opencontainers.image.description': `em-sim stand-in for ${standsFor.ref}: ${standsFor.contents}`,
   };
-}
-/** The filter that selects stand-ins of a kind, recipe and architecture. */
-export function standinFilter(mark: StandinMark): string[] {
-  return [`${LABEL.standinKind}=${mark.kind}`, `${LABEL.standinRecipe}=${mark.recipe}`, `${LABEL.standinArchitecture}=${mark.architecture}`];
 }

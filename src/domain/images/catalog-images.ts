@@ -287,12 +287,9 @@ export class CatalogImages {
     const say = (message: string) => this.emit({ kind, message: `${kind} stand-in: ${message}` });
     const mark: StandinMark = { kind, recipe: this.recipes.version(kind), architecture: this.platform.architecture };
     const tag = `em-sim-standin/${kind}:r${mark.recipe}-${mark.architecture}`;
+    // Only em-sim can make this tag (users' images are USER-NAME, a loaded archive holds only
+    // those): labels alone would not do, anyone can write them.
     if (await this.images.inspect(tag)) return tag;
-    const existing = await this.images.findStandin(mark);
-    if (existing) {
-      await this.images.tag(existing, tag);
-      return tag;
-    }
     // A stopwatch for the progress message, not the simulated clock.
     const started = performance.now();
     let producer;

@@ -112,3 +112,10 @@ describe('upstreamReference', () => {
     expect(upstreamReference(entry)).toBe(expected);
   });
 });
+
+describe('ImageReference.normalize with both prefixes', () => {
+  it('strips the onboard registry or the Hub prefix, never both', () => {
+    expect(ImageReference.normalize(`${REGISTRY}/docker.io/library/alpine:latest`, REGISTRY)).toBe('docker.io/library/alpine:latest');
+    expect(ImageReference.normalize(`${REGISTRY}/library/alpine`, REGISTRY)).toBe('library/alpine:latest');
+  });
+});

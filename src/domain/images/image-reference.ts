@@ -51,9 +51,12 @@ export class ImageReference {
   static normalize(text: string, onboardRegistry: string): string {
     let name = text.trim();
     const registryPrefix = `${trimSlashes(onboardRegistry)}/`;
+    // One prefix or the other: `REGISTRY/docker.io/library/alpine` is another path on the registry.
     if (name.startsWith(registryPrefix)) name = name.slice(registryPrefix.length);
-    const hub = HUB_PREFIXES.find((prefix) => name.startsWith(prefix));
-    if (hub) name = name.slice(hub.length);
+    else {
+      const hub = HUB_PREFIXES.find((prefix) => name.startsWith(prefix));
+      if (hub) name = name.slice(hub.length);
+    }
     const ref = ImageReference.parse(name);
     return ref.digest !== undefined || ref.tag !== undefined ? name : `${name}:latest`;
   }

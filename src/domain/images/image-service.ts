@@ -6,7 +6,7 @@ import { parseVolumePath } from '../volumes/volume-path.ts';
 import type { VolumeService } from '../volumes/volume-service.ts';
 import type { CatalogEntry } from './catalog.ts';
 import type { CatalogImages } from './catalog-images.ts';
-import { fromLines } from './dockerfile.ts';
+import { parseDockerfile, type FromLine } from './dockerfile.ts';
 import { ImageReference } from './image-reference.ts';
 import { architectureProblem, platformBuildArgs, platformString, type Platform } from './platform.ts';
 
@@ -87,26 +87,22 @@ export class ImageService {
           `unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${joinDisplay(display, dockerfileSegments)}: no such file or directory\n`,
         ]),
       );
-      const refused = this.refusedBases(ref.username, content);
-      if (refused.length) {
-        throw fail(
-          refused.map(
-            (base) =>
-              `FROM ${base}: not in the onboard catalog; builds are air-gapped and may start only from the catalog (\`npx em-sim images --list\` lists its ${this.catalog.entries.length} images) or your own images\n`,
-          ),
-        );
-      }
-      const baseProblems = await this.prepareBases(ref.username, content);
-      if (baseProblems.length) throw fail(baseProblems);
       const platform = this.catalog.platform;
+      const buildArgs = platformBuildArgs(platform, this.hostArchitecture);
+      const parsed = parseDockerfile(content, buildArgs);
+      const refused = this.refusedBases(ref.username, parsed.froms);
+      if (refused.length) throw fail(refused);
+      const baseProblems = await this.prepareBases(ref.username, parsed.froms);
+      if (baseProblems.length) throw fail(baseProblems);
       try {
         await this.images.build({
-          context: contextDir.pack({ name: DOCKERFILE_IN_CONTEXT, content }),
+          // Each FROM as it was checked, so that the engine's builder cannot read it otherwise.
+          context: contextDir.pack({ name: DOCKERFILE_IN_CONTEXT, content: parsed.rewritten }),
           dockerfile: DOCKERFILE_IN_CONTEXT,
           tag,
           owner: ref.username,
           ...(platform.mode === 'arm64' ? { platform: platformString(platform) } : {}),
-          buildArgs: platformBuildArgs(platform, this.hostArchitecture),
+          buildArgs,
         });
       } catch (err) {
         if (err instanceof EngineLogFailure) throw fail(err.logLines);
@@ -181,8 +177,9 @@ export class ImageService {
         },
       };
     }
-    if (!image.includes('/') || !image.includes('@')) {
-      const name = userImageRef(username, image);
+    const name = userImageRef(username, image);
+    // A name that is too long once prefixed cannot be one of the user's images.
+    if ((!image.includes('/') || !image.includes('@')) && ImageReference.isValid(name)) {
       const own = await this.images.inspect(name);
       if (own) return { id: own.id, name, architectureProblem: architectureProblem(name, own.architecture) };
     }
@@ -213,7 +210,7 @@ export class ImageService {
   }
 
   private checkedUserTag(username: string, image: string): string {
-    if (!ImageReference.isValid(image) || image.includes('/') || image.includes('@')) {
+    if (!ImageReference.isValid(image) || image.includes('/') || image.includes('@') || !ImageReference.isValid(userImageRef(username, image))) {
       throw new SimError(
         'INVALID_IMAGE_NAME',
         `Invalid image name ${JSON.stringify(image)}: use lowercase letters, digits, ".", "_" and "-", optionally with ":TAG" (no registry or "/"), e.g. "echo-test" or "echo-test:v2"`,
@@ -222,37 +219,48 @@ export class ImageService {
     return userImageRef(username, image);
   }
 
-  /** FROM lines naming neither a catalog image, an earlier stage, nor one of the user's images. */
-  private refusedBases(username: string, dockerfile: string): string[] {
-    return fromLines(dockerfile)
-      .filter(({ base, earlierStage }) => {
-        const ok =
-          earlierStage ||
-          base.toLowerCase() === 'scratch' ||
-          base.includes('$') ||
-          this.catalog.find(base) !== undefined ||
-          ownedBy(username, ImageReference.normalize(base, this.registry));
-        return !ok;
-      })
-      .map(({ base }) => base);
+  /**
+   * One log line for each FROM the air-gapped builder refuses: a base it cannot resolve, a platform
+   * other than CG2's, or an image that is neither onboard, an earlier stage, nor the user's own
+   * (a name without "/" with their prefix: anything else would be pulled).
+   */
+  private refusedBases(username: string, froms: FromLine[]): string[] {
+    const refused: string[] = [];
+    for (const { written, base, platform, earlierStage } of froms) {
+      if (base === null) {
+        refused.push(`FROM ${written}: em-sim cannot resolve this base (a variable without a value, or a form it does not read): write the image name out\n`);
+        continue;
+      }
+      if (platform !== undefined && this.catalog.platform.mode === 'arm64' && !ARM64_PLATFORMS.includes(platform)) {
+        refused.push(`FROM --platform=${platform} ${base}: CG2 builds on and for linux/arm64, and the onboard registry holds arm64 images only: drop --platform or use linux/arm64\n`);
+        continue;
+      }
+      if (earlierStage || base.toLowerCase() === 'scratch' || this.catalog.find(base) || isOwnBase(username, base)) continue;
+      refused.push(
+        `FROM ${base}: not in the onboard catalog; builds are air-gapped and may start only from the catalog (\`npx em-sim images --list\` lists its ${this.catalog.entries.length} images) or your own images\n`,
+      );
+    }
+    return refused;
   }
 
   /**
-   * Makes the catalog images the Dockerfile starts FROM present (a build waits for them), and checks
-   * that the user's own bases would build onboard; one log line per problem.
+   * Makes the catalog images the Dockerfile starts FROM present (a build waits for them), checks
+   * that the user's own bases exist and would build onboard, and that every base is on the engine
+   * under the name the builder will look for (so that it never pulls); one log line per problem.
    */
-  private async prepareBases(username: string, dockerfile: string): Promise<string[]> {
+  private async prepareBases(username: string, froms: FromLine[]): Promise<string[]> {
     const problems: string[] = [];
     const entries = new Map<string, { base: string; entry: CatalogEntry }>();
-    for (const { base, earlierStage } of fromLines(dockerfile)) {
-      if (earlierStage || base.includes('$') || base.toLowerCase() === 'scratch') continue;
+    const bases: string[] = [];
+    for (const { base, earlierStage } of froms) {
+      if (base === null || earlierStage || base.toLowerCase() === 'scratch') continue;
+      bases.push(base);
       const entry = this.catalog.find(base);
       if (entry) {
         entries.set(entry.ref, { base, entry });
         continue;
       }
-      const ownRef = ImageReference.normalize(base, this.registry);
-      const own = ownedBy(username, ownRef) ? await this.images.inspect(ownRef) : null;
+      const own = isOwnBase(username, base) ? await this.images.inspect(ImageReference.normalize(base, this.registry)) : null;
       const problem = own && this.catalog.platform.mode === 'arm64' ? architectureProblem(base, own.architecture) : null;
       if (problem) problems.push(`FROM ${base}: ${problem}\n`);
     }
@@ -260,6 +268,12 @@ export class ImageService {
       if (await this.catalog.ready(entry)) continue;
       const report = await this.catalog.prepare(entry);
       if (report.status === 'failed' || report.status === 'unavailable') problems.push(`FROM ${base}: ${report.detail ?? 'could not be prepared'}\n`);
+    }
+    if (problems.length) return problems;
+    for (const base of bases) {
+      if (!(await this.images.inspect(base))) {
+        problems.push(`FROM ${base}: no such image on this machine (${this.catalog.find(base) ? 'write it as NAME:TAG or the onboard registry\'s name' : 'build or load it first'}); builds never pull\n`);
+      }
     }
     return problems;
   }
@@ -280,6 +294,14 @@ function userImageRef(username: string, image: string): string {
   const ref = ImageReference.parse(image);
   const prefixed = ref.name.startsWith(`${username}-`) ? ref.name : `${username}-${ref.name}`;
   return ref.digest !== undefined ? ref.renamed(prefixed).toString() : `${prefixed}:${ref.tagOrLatest}`;
+}
+
+/** The platforms a FROM may ask for in arm64 mode: CG2's own. */
+const ARM64_PLATFORMS = ['linux/arm64', 'linux/arm64/v8', 'arm64'];
+
+/** A FROM naming one of the user's own images: their prefix, and no registry or path (those would be pulled). */
+function isOwnBase(username: string, base: string): boolean {
+  return !base.includes('/') && ownedBy(username, base);
 }
 
 /** Whether a reference (as stored in the engine) belongs to the user. */

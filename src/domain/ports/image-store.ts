@@ -114,6 +114,4 @@ export interface ImageStore {
    * catalog tag), built for `platform` when given; resolves with its id.
    */
   derive(source: string, target: string, standsFor: StandsFor, platform?: string): Promise<string>;
-  /** The newest image carrying the mark, if any. */
-  findStandin(mark: StandinMark): Promise<string | undefined>;
 }
