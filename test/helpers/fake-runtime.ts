@@ -288,16 +288,12 @@ export class FakeImages implements ImageStore {
     return [`Successfully tagged ${request.tag}\n`];
   }
 
-  async load(tar: Readable): Promise<string[]> {
+  async load(tar: Readable, _check: (tags: string[] | null) => void): Promise<string[]> {
     this.up();
     await drain(tar);
     throw new EngineLogFailure('load is not simulated', ['the fake runtime cannot load image archives\n']);
   }
 
-  async archiveTags(tar: Readable): Promise<string[] | null> {
-    await drain(tar);
-    return null;
-  }
 
   async tag(source: string, target: string): Promise<void> {
     const info = await this.inspect(source);

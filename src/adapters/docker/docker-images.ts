@@ -1,4 +1,9 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import { ImageReference } from '../../domain/images/image-reference.ts';
 import {
@@ -86,23 +91,29 @@ export class DockerImages implements ImageStore {
     return lines;
   }
 
-  async load(tar: Readable): Promise<string[]> {
-    const lines: string[] = [];
-    let stream: NodeJS.ReadableStream;
+  async load(tar: Readable, check: (tags: string[] | null) => void): Promise<string[]> {
+    // A private copy: the archive in the volume may change while it is checked and loaded (a
+    // running pod can write it), the copy cannot.
+    const dir = await mkdtemp(path.join(tmpdir(), 'em-sim-load-'));
     try {
-      stream = await this.docker.loadImage(tar, { quiet: false });
-    } catch (err) {
-      throw new EngineLogFailure('load refused', [lineOf(engineMessage(err))]);
+      const copy = path.join(dir, 'archive.tar');
+      await pipeline(tar, createWriteStream(copy, { mode: 0o600 }));
+      check(await readRepoTags(createReadStream(copy)));
+      const lines: string[] = [];
+      let stream: NodeJS.ReadableStream;
+      try {
+        stream = await this.docker.loadImage(createReadStream(copy), { quiet: false });
+      } catch (err) {
+        throw new EngineLogFailure('load refused', [lineOf(engineMessage(err))]);
+      }
+      const error = await followJson(this.docker, stream, (event) => {
+        if (typeof event.stream === 'string') lines.push(...splitLines(event.stream));
+      });
+      if (error) throw new EngineLogFailure('load failed', [...lines, lineOf(error)]);
+      return lines;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
-    const error = await followJson(this.docker, stream, (event) => {
-      if (typeof event.stream === 'string') lines.push(...splitLines(event.stream));
-    });
-    if (error) throw new EngineLogFailure('load failed', [...lines, lineOf(error)]);
-    return lines;
-  }
-
-  archiveTags(tar: Readable): Promise<string[] | null> {
-    return readRepoTags(tar);
   }
 
   async tag(source: string, target: string): Promise<void> {

@@ -52,8 +52,6 @@ export interface OpenedFile {
   fd: number;
   stat: Stats;
   name: string;
-  /** A path that opens this same file again: /proc/self/fd/FD (or, without /proc, where it was found). */
-  reopenPath: string;
 }
 
 /** A volume's root directory: opens folders and files inside it without ever leaving it. */
@@ -98,7 +96,7 @@ export class VolumeRoot {
           closeSync(fd);
           throw new SimError('NOT_A_FILE', `"${display}" is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}; give the path of a file`);
         }
-        return { fd, stat, name: asked, reopenPath: PROC_FD ? `/proc/self/fd/${fd}` : path.join(dir.realPath, name) };
+        return { fd, stat, name: asked };
       } catch (err) {
         if (isErrno(err, 'ENOENT')) throw notFound(display);
         if (isErrno(err, 'ELOOP') || isErrno(err, 'EMLINK')) {

@@ -9,7 +9,6 @@ import {
   fstatSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readFileSync,
   realpathSync,
@@ -235,34 +234,15 @@ class OpenVolumeFile implements VolumeFile {
   readonly name: string;
   readonly size: number;
   private readonly fd: number;
-  private readonly stat: OpenedFile['stat'];
-  private readonly reopenPath: string;
   /** Closed, or handed to a stream that closes it. */
   private released = false;
 
   constructor(file: OpenedFile) {
     this.fd = file.fd;
     this.name = file.name;
-    this.stat = file.stat;
     this.size = file.stat.size;
-    this.reopenPath = file.reopenPath;
   }
 
-  read(): Readable {
-    if (this.size === 0) return Readable.from([]);
-    // A descriptor of its own, opened now, so that the stream may close it whenever it ends and
-    // close() may close ours at any time. Through /proc it is the same file by construction;
-    // without /proc it is opened by path, so it must prove to be the same file.
-    // (/proc's entry is itself a link, to be followed; a plain path's last component is not.)
-    const noFollow = this.reopenPath.startsWith('/proc/') ? 0 : constants.O_NOFOLLOW;
-    const fd = openSync(this.reopenPath, constants.O_RDONLY | noFollow | constants.O_NONBLOCK);
-    const again = fstatSync(fd);
-    if (again.dev !== this.stat.dev || again.ino !== this.stat.ino) {
-      closeSync(fd);
-      throw new SimError('FILE_NOT_FOUND', `"${this.name}" was replaced while it was being read; try again`);
-    }
-    return exactly(fd, this.size);
-  }
 
   stream(): Readable {
     if (this.released) throw new Error(`${this.name}: already closed`);

@@ -127,21 +127,22 @@ export class ImageService {
     if (!this.volumes.use(ref)) throw missing();
     const file = openOr(() => this.store.openFile(ref, segments, tarfile), missing);
     try {
-      const tags = await this.images.archiveTags(file.read());
-      if (tags === null) throw fail([`open ${display}: not a Docker image archive (no manifest.json); create it with docker save\n`]);
-      const foreign = tags.filter((t) => !ownedBy(ref.username, t));
-      if (foreign.length) {
-        throw fail([
-          `the archive holds ${foreign.join(', ')}: every image in it must be named with your prefix "${ref.username}-" (docker tag IMAGE ${ref.username}-NAME before docker save)\n`,
-        ]);
-      }
-      if (!tags.includes(expected)) {
-        throw fail([
-          `image "${expected}" not found in ${display}; it holds ${tags.length ? tags.join(', ') : 'no tagged image'}. The image parameter must match the name used at docker build, with your prefix "${ref.username}-"\n`,
-        ]);
-      }
+      const check = (tags: string[] | null) => {
+        if (tags === null) throw fail([`open ${display}: not a Docker image archive (no manifest.json); create it with docker save\n`]);
+        const foreign = tags.filter((t) => !ownedBy(ref.username, t));
+        if (foreign.length) {
+          throw fail([
+            `the archive holds ${foreign.join(', ')}: every image in it must be named with your prefix "${ref.username}-" (docker tag IMAGE ${ref.username}-NAME before docker save)\n`,
+          ]);
+        }
+        if (!tags.includes(expected)) {
+          throw fail([
+            `image "${expected}" not found in ${display}; it holds ${tags.length ? tags.join(', ') : 'no tagged image'}. The image parameter must match the name used at docker build, with your prefix "${ref.username}-"\n`,
+          ]);
+        }
+      };
       try {
-        await this.images.load(file.stream());
+        await this.images.load(file.stream(), check);
       } catch (err) {
         if (err instanceof EngineLogFailure) throw fail(err.logLines);
         throw err;

@@ -89,10 +89,12 @@ export interface ImageStore {
   list(): Promise<ImageInfo[]>;
   /** Builds without network (air-gapped, as onboard); resolves with the build log, rejects with EngineLogFailure. */
   build(request: BuildRequest): Promise<string[]>;
-  /** Loads a `docker save` archive; resolves with the engine's output lines, rejects with EngineLogFailure. */
-  load(tar: Readable): Promise<string[]>;
-  /** The NAME:TAG of every image in a `docker save` archive, or null when it is not one. */
-  archiveTags(tar: Readable): Promise<string[] | null>;
+  /**
+   * Loads a `docker save` archive read once from `tar`: the engine loads exactly the bytes whose
+   * tags `check` saw (null: not an archive), so the file cannot change in between. `check` throws
+   * to refuse the archive. Resolves with the engine's output lines, rejects with EngineLogFailure.
+   */
+  load(tar: Readable, check: (tags: string[] | null) => void): Promise<string[]>;
   /** Gives the image `source` the reference `target` too. */
   tag(source: string, target: string): Promise<void>;
   /** Removes a reference (untags; the image goes when nothing else names it); a missing one is fine. */

@@ -24,11 +24,6 @@ export interface VolumeFile {
   /** Bytes, when opened: a stream never gives more. */
   size: number;
   /**
-   * The file's first `size` bytes, from the start, through a descriptor of its own (the same
-   * file, checked); may be called again. Does not close the file.
-   */
-  read(): Readable;
-  /**
    * The file's first `size` bytes, from the start, for the last time: the stream takes the file
    * over and closes it when it ends or is destroyed (close() then does nothing).
    */
