@@ -29,15 +29,9 @@ if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
   die "arm64 emulation is missing and setting it up needs root on Debian: install ${PACKAGES[*]} (Debian/Ubuntu), make sure binfmt_misc is mounted ($BINFMT) and run update-binfmts --enable qemu-aarch64; or set platform.architecture: native"
 fi
 
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  say "installing ${missing[*]}"
-  apt-get install -y -q "${missing[@]}" || { apt-get update -q && apt-get install -y -q "${missing[@]}"; } || die "apt-get install ${missing[*]} failed (see above)"
-fi
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "$0")/lib/apt-install.sh"
+apt_install_missing "${PACKAGES[@]}"
 if [[ ! -f $BINFMT/register ]]; then
   say "mounting binfmt_misc on $BINFMT"
   mount -t binfmt_misc binfmt_misc "$BINFMT" || die "could not mount binfmt_misc on $BINFMT (a container without privileges cannot): run the tests where binfmt_misc is available, or set platform.architecture: native"

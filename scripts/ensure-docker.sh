@@ -41,27 +41,9 @@ if [[ ! -f /etc/debian_version ]] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 
 # --- install what is missing ------------------------------------------------------------------
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  install() { apt-get install -y -q "${missing[@]}"; }
-  known=1
-  for pkg in "${missing[@]}"; do
-    apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [^(]' || known=0
-  done
-  if ((known == 0)); then
-    say "apt-get update (the package lists do not know ${missing[*]} yet)"
-    apt-get update -q || die "apt-get update failed: Debian's package mirror must be reachable to install ${missing[*]}"
-    install || die "apt-get install ${missing[*]} failed (see above)"
-  else
-    say "installing ${missing[*]}"
-    # Lists that are present but stale fail to download: refresh them once and retry.
-    install || { apt-get update -q && install; } || die "apt-get install ${missing[*]} failed (see above)"
-  fi
-fi
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "$0")/lib/apt-install.sh"
+apt_install_missing "${PACKAGES[@]}"
 command -v dockerd >/dev/null 2>&1 || die "dockerd is missing although docker.io is installed; reinstall it: apt-get install --reinstall docker.io"
 
 # --- start dockerd, unless one is already starting -----------------------------------------------

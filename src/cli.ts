@@ -6,6 +6,7 @@ import { provisionImages, startProgress } from './cli/images.ts';
 import { describePlan, planReset, refuseIfRunning, resetState } from './cli/reset.ts';
 import { issueTokens } from './cli/token.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
+import { isReady } from './domain/images/catalog-images.ts';
 import { createLogger, startServer } from './simulator.ts';
 import { VERSION } from './version.ts';
 
@@ -51,8 +52,8 @@ command('start')
     process.stdout.write(`em-sim ${VERSION} listening on ${running.url}\n`);
     void running.sim.preparation.then((reports) => {
       progress.end();
-      const failed = reports.filter((r) => r.status === 'failed' || r.status === 'unavailable');
-      const ready = reports.filter((r) => !failed.includes(r));
+      const ready = reports.filter(isReady);
+      const failed = reports.filter((r) => !isReady(r));
       if (reports.length) out(`em-sim: onboard images ready: ${ready.map((r) => r.ref).join(', ') || 'none'}`);
       for (const r of failed) out(`em-sim: ${r.ref} could not be prepared: ${r.detail ?? 'unknown reason'}`);
     });

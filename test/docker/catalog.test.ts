@@ -11,14 +11,15 @@ import { engineTools } from '../../src/simulator.ts';
 const config = buildConfig();
 const tools = engineTools(config);
 const { catalog } = tools;
-const FAMILIES: Record<string, { ref: string; cmd: string[]; expect: RegExp }> = {
+/** One tag per family, and what a command run in it prints (none for the images with nothing to run). */
+const FAMILIES: Record<string, { ref: string; cmd?: string[]; expect?: RegExp }> = {
   busybox: { ref: 'alpine:3.19', cmd: ['sh', '-c', 'echo hi'], expect: /^hi$/ },
   debian: { ref: 'ubuntu:24.04', cmd: ['bash', '-c', 'echo $BASH_VERSION; test -x /usr/bin/apt-get && echo apt'], expect: /^5\.\d.*\napt$/ },
   python: { ref: 'python:3.10-slim', cmd: ['python', '-c', 'import http.server, json, sqlite3; print(6*7)'], expect: /^42$/ },
   node18: { ref: 'node:18-slim', cmd: ['node', '-e', 'console.log(process.versions.node.split(".")[0])'], expect: /^18$/ },
   node20: { ref: 'node:20-alpine', cmd: ['node', '-e', 'console.log(process.versions.node.split(".")[0])'], expect: /^20$/ },
-  'distroless-static': { ref: 'distroless-static:latest', cmd: [], expect: /.*/ },
-  'distroless-base': { ref: 'distroless-base:latest', cmd: [], expect: /.*/ },
+  'distroless-static': { ref: 'distroless-static:latest' },
+  'distroless-base': { ref: 'distroless-base:latest' },
   'distroless-python': {
     ref: 'distroless-python3-debian12:latest',
     cmd: ['-c', 'import os, ssl; print("ok", ssl.OPENSSL_VERSION[:7], os.path.exists("/etc/ssl/certs/ca-certificates.crt"), "nonroot:x:65532" in open("/etc/passwd").read())'],
@@ -77,10 +78,10 @@ describe('the onboard catalog on the engine', () => {
       expect(labels).toMatchObject({ [LABEL.standinKind]: kind, [LABEL.standinFor]: family.ref, [LABEL.standinArchitecture]: 'arm64' });
       expect(labels['org.opencontainers.image.description']).toMatch(new RegExp(`^em-sim stand-in for ${family.ref.replace(/[.]/g, '\\.')}: `));
     }
-    if (!family.cmd.length) return;
+    if (!family.cmd) return;
     const { exitCode, output } = await run(family.ref, family.cmd);
     expect(exitCode, output).toBe(0);
-    expect(output.trim()).toMatch(family.expect);
+    expect(output.trim()).toMatch(family.expect!);
   });
 
   it('gives every container an aarch64 kernel view', async () => {

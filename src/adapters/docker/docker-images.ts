@@ -64,31 +64,14 @@ export class DockerImages implements ImageStore {
     return out;
   }
 
-  async build(request: BuildRequest): Promise<string[]> {
-    const lines: string[] = [];
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = await this.docker.buildImage(request.context, {
-        t: request.tag,
-        dockerfile: request.dockerfile,
-        // Air-gapped like onboard: RUN steps get no network, and nothing is pulled.
-        networkmode: 'none',
-        pull: false,
-        rm: true,
-        forcerm: true,
-        labels: userImageLabels(this.instanceId, request.owner),
-        ...(request.platform ? { platform: request.platform } : {}),
-        ...(request.buildArgs ? { buildargs: request.buildArgs } : {}),
-      });
-    } catch (err) {
-      throw new EngineLogFailure('build refused', [...lines, lineOf(engineMessage(err))]);
-    }
-    const error = await followJson(this.docker, stream, (event) => {
-      if (typeof event.stream === 'string') lines.push(...splitLines(event.stream));
-      if (typeof event.status === 'string') lines.push(lineOf(event.status));
+  build(request: BuildRequest): Promise<string[]> {
+    return this.airGappedBuild(request.context, {
+      t: request.tag,
+      dockerfile: request.dockerfile,
+      labels: userImageLabels(this.instanceId, request.owner),
+      ...(request.platform ? { platform: request.platform } : {}),
+      ...(request.buildArgs ? { buildargs: request.buildArgs } : {}),
     });
-    if (error) throw new EngineLogFailure('build failed', [...lines, lineOf(error)]);
-    return lines;
   }
 
   async load(tar: Readable, check: (tags: string[] | null) => void): Promise<string[]> {
@@ -177,21 +160,33 @@ export class DockerImages implements ImageStore {
     const pack = tarStream.pack();
     pack.entry({ name: 'Dockerfile', mode: 0o644 }, `FROM ${source}\n`);
     pack.finalize();
-    const stream = await this.docker.buildImage(pack as unknown as NodeJS.ReadableStream, {
-      t: target,
-      networkmode: 'none',
-      pull: false,
-      rm: true,
-      forcerm: true,
-      labels: standsForLabels(standsFor),
-      ...(platform ? { platform } : {}),
-    });
+    try {
+      await this.airGappedBuild(pack as unknown as Readable, { t: target, labels: standsForLabels(standsFor), ...(platform ? { platform } : {}) });
+    } catch (err) {
+      const lines = err instanceof EngineLogFailure ? err.logLines.slice(-3).join(' ').trim() : (err as Error).message;
+      throw new Error(`tagging ${target}: ${lines}`);
+    }
+    return (await this.docker.getImage(target).inspect()).Id;
+  }
+
+  /**
+   * A build as onboard: RUN steps get no network, nothing is pulled. Resolves with the build log;
+   * rejects with EngineLogFailure carrying it.
+   */
+  private async airGappedBuild(context: Readable, options: Docker.ImageBuildOptions): Promise<string[]> {
     const lines: string[] = [];
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.buildImage(context, { ...options, networkmode: 'none', pull: false, rm: true, forcerm: true });
+    } catch (err) {
+      throw new EngineLogFailure('build refused', [lineOf(engineMessage(err))]);
+    }
     const error = await followJson(this.docker, stream, (event) => {
       if (typeof event.stream === 'string') lines.push(...splitLines(event.stream));
+      if (typeof event.status === 'string') lines.push(lineOf(event.status));
     });
-    if (error) throw new Error(`tagging ${target}: ${oneLine(error)} (${lines.slice(-3).join(' ').trim()})`);
-    return (await this.docker.getImage(target).inspect()).Id;
+    if (error) throw new EngineLogFailure('build failed', [...lines, lineOf(error)]);
+    return lines;
   }
 }
 

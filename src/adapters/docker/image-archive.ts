@@ -19,8 +19,8 @@ export async function readRepoTags(stream: Readable): Promise<string[] | null> {
   extract.on('entry', (header, entry, next) => {
     const cleaned = path.posix.normalize(header.name.replace(/^\/+/, ''));
     if (header.name.split('/').includes('..')) climbs = true;
-    if (cleaned === 'manifest.json') manifests++;
     if (cleaned === 'manifest.json') {
+      manifests++;
       const chunks: Buffer[] = [];
       entry.on('data', (c: unknown) => chunks.push(c as Buffer));
       entry.on('end', () => {

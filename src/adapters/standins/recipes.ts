@@ -23,6 +23,8 @@ import { findExecutable, missingTool, runProducer } from './producer.ts';
  */
 
 const STANDIN_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The environment of every distroless stand-in (their CA bundle is copied in, not made by ca-certificates). */
+const DISTROLESS_ENV = [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'];
 
 const SLIM_DPKG_OPTIONS = [
   // What Debian's own slim images leave out.
@@ -82,20 +84,16 @@ const RECIPES: Record<StandinRecipeKind, Recipe> = {
   },
   node18: { version: '2', config: { env: [STANDIN_PATH], cmd: ['node'] }, produce: debianImage('bookworm', 'minbase', ['nodejs', 'wget', 'ca-certificates']) },
   node20: { version: '2', config: { env: [STANDIN_PATH], cmd: ['node'] }, produce: debianImage('trixie', 'minbase', ['nodejs', 'wget', 'ca-certificates']) },
-  'distroless-static': { version: '3', config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'] }, produce: distroless('bookworm', []) },
-  'distroless-base': {
-    version: '3',
-    config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'] },
-    produce: distroless('bookworm', ['libc6', 'libssl3']),
-  },
+  'distroless-static': { version: '3', config: { env: DISTROLESS_ENV }, produce: distroless('bookworm', []) },
+  'distroless-base': { version: '3', config: { env: DISTROLESS_ENV }, produce: distroless('bookworm', ['libc6', 'libssl3']) },
   'distroless-python': {
     version: '3',
-    config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt', 'LANG=C.UTF-8'], entrypoint: ['/usr/bin/python3.11'] },
+    config: { env: [...DISTROLESS_ENV, 'LANG=C.UTF-8'], entrypoint: ['/usr/bin/python3.11'] },
     produce: distroless('bookworm', ['libc6', 'libssl3', 'python3.11-minimal', 'libpython3.11-stdlib'], ['ln -sf python3.11 "$1/usr/bin/python3"']),
   },
   'distroless-nodejs': {
     version: '3',
-    config: { env: [STANDIN_PATH, 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'], entrypoint: ['/nodejs/bin/node'] },
+    config: { env: DISTROLESS_ENV, entrypoint: ['/nodejs/bin/node'] },
     produce: distroless('trixie', ['libc6', 'nodejs'], ['mkdir -p "$1/nodejs/bin" && ln -sf /usr/bin/node "$1/nodejs/bin/node"']),
   },
 };

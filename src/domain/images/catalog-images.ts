@@ -22,6 +22,21 @@ import { platformString, type Platform } from './platform.ts';
  */
 export type CatalogImageStatus = 'present' | 'standin' | 'pulled' | 'standin-built' | 'unavailable' | 'failed';
 
+/** How each outcome reads in a progress message. */
+const OUTCOME_WORDS: Record<CatalogImageStatus, string> = {
+  present: 'present',
+  standin: 'stand-in present',
+  pulled: 'pulled',
+  'standin-built': 'stand-in ready',
+  unavailable: 'unavailable here (no registry, no stand-in)',
+  failed: 'FAILED',
+};
+
+/** Whether a preparation left the image usable (present, pulled, a stand-in). */
+export function isReady(report: CatalogImageReport): boolean {
+  return report.status !== 'failed' && report.status !== 'unavailable';
+}
+
 /** What became of one catalog entry. */
 export interface CatalogImageReport {
   ref: string;
@@ -151,19 +166,9 @@ export class CatalogImages {
       .then(() => {
         this.inFlight.delete(entry.ref);
         this.steps.delete(entry.ref);
-        const bad = report.status === 'failed' || report.status === 'unavailable';
-        if (bad) this.failures.set(entry.ref, { report, at: this.now() });
-        else this.failures.delete(entry.ref);
-        const outcome =
-          report.status === 'failed'
-            ? `FAILED: ${report.detail}`
-            : report.status === 'unavailable'
-              ? 'unavailable here (no registry, no stand-in)'
-              : report.status === 'standin-built'
-                ? 'stand-in ready'
-                : report.status === 'standin'
-                  ? 'stand-in present'
-                  : report.status;
+        if (isReady(report)) this.failures.delete(entry.ref);
+        else this.failures.set(entry.ref, { report, at: this.now() });
+        const outcome = OUTCOME_WORDS[report.status] + (report.status === 'failed' ? `: ${report.detail}` : '');
         this.emit({ ref: entry.ref, message: `${entry.ref}: ${outcome}`, outcome: report.status });
         return report;
       });

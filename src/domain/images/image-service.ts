@@ -5,7 +5,7 @@ import { DEFAULT_POD } from '../pods/pod-names.ts';
 import { parseVolumePath } from '../volumes/volume-path.ts';
 import type { VolumeService } from '../volumes/volume-service.ts';
 import type { CatalogEntry } from './catalog.ts';
-import type { CatalogImages } from './catalog-images.ts';
+import { isReady, type CatalogImages } from './catalog-images.ts';
 import { parseDockerfile, type FromLine } from './dockerfile.ts';
 import { ImageReference } from './image-reference.ts';
 import { architectureProblem, platformBuildArgs, platformString, type Platform } from './platform.ts';
@@ -51,10 +51,6 @@ export class ImageService {
     private readonly hostArchitecture: string,
   ) {}
 
-  private get registry(): string {
-    return this.catalog.registry;
-  }
-
   /** The platform pods and builds run as. */
   get platform(): Platform {
     return this.catalog.platform;
@@ -92,7 +88,7 @@ export class ImageService {
       const parsed = parseDockerfile(content, buildArgs);
       const refused = this.refusedBases(ref.username, parsed.froms);
       if (refused.length) throw fail(refused);
-      const baseProblems = await this.prepareBases(ref.username, parsed.froms);
+      const baseProblems = await this.prepareBases(parsed.froms);
       if (baseProblems.length) throw fail(baseProblems);
       try {
         await this.images.build({
@@ -245,36 +241,31 @@ export class ImageService {
   }
 
   /**
-   * Makes the catalog images the Dockerfile starts FROM present (a build waits for them), checks
-   * that the user's own bases exist and would build onboard, and that every base is on the engine
-   * under the name the builder will look for (so that it never pulls); one log line per problem.
+   * Makes the catalog images the Dockerfile starts FROM present (a build waits for them), and
+   * checks that the user's own bases (refusedBases let only those through) exist and would run
+   * onboard; one log line per problem.
    */
-  private async prepareBases(username: string, froms: FromLine[]): Promise<string[]> {
+  private async prepareBases(froms: FromLine[]): Promise<string[]> {
+    // Every spelling catalog.find accepts is one the engine resolves to the entry's local tags, so
+    // a prepared entry is never pulled; the user's own bases must exist under the name as written.
     const problems: string[] = [];
     const entries = new Map<string, { base: string; entry: CatalogEntry }>();
-    const bases: string[] = [];
     for (const { base, earlierStage } of froms) {
       if (base === null || earlierStage || base.toLowerCase() === 'scratch') continue;
-      bases.push(base);
       const entry = this.catalog.find(base);
       if (entry) {
         entries.set(entry.ref, { base, entry });
         continue;
       }
-      const own = isOwnBase(username, base) ? await this.images.inspect(ImageReference.normalize(base, this.registry)) : null;
+      const own = await this.images.inspect(base);
+      if (!own) problems.push(`FROM ${base}: no such image on this machine: build or load it first (builds never pull)\n`);
       const problem = own && this.catalog.platform.mode === 'arm64' ? architectureProblem(base, own.architecture) : null;
       if (problem) problems.push(`FROM ${base}: ${problem}\n`);
     }
     for (const { base, entry } of entries.values()) {
       if (await this.catalog.ready(entry)) continue;
       const report = await this.catalog.prepare(entry);
-      if (report.status === 'failed' || report.status === 'unavailable') problems.push(`FROM ${base}: ${report.detail ?? 'could not be prepared'}\n`);
-    }
-    if (problems.length) return problems;
-    for (const base of bases) {
-      if (!(await this.images.inspect(base))) {
-        problems.push(`FROM ${base}: no such image on this machine (${this.catalog.find(base) ? 'write it as NAME:TAG or the onboard registry\'s name' : 'build or load it first'}); builds never pull\n`);
-      }
+      if (!isReady(report)) problems.push(`FROM ${base}: ${report.detail ?? 'could not be prepared'}\n`);
     }
     return problems;
   }
