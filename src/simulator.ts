@@ -40,6 +40,20 @@ import type { AppEnv } from './http/env.ts';
 import { listen } from './http/node-server.ts';
 import type { RouteTable } from './http/route-table.ts';
 import { VERSION } from './version.ts';
+import { DockerServiceRelays, servicesNetworkName } from './adapters/docker/service-relays.ts';
+import { FsCameraImages } from './adapters/fs/camera-images.ts';
+import { SqliteUsageStore } from './adapters/sqlite/usage-store.ts';
+import { LiquidTwin } from './domain/onboard/liquid.ts';
+import { OllamaTwin } from './domain/onboard/ollama.ts';
+import { OnboardAccess, ONBOARD_SERVICES, serviceNames, type OnboardAccessStatus } from './domain/onboard/onboard-access.ts';
+import { Orbit } from './domain/onboard/orbit.ts';
+import { ServiceUsage } from './domain/onboard/service-usage.ts';
+import { TelemetryService } from './domain/onboard/telemetry.ts';
+import type { ServiceListener } from './domain/ports/service-relays.ts';
+import { liquidApp } from './http/onboard/liquid-app.ts';
+import { ollamaApp } from './http/onboard/ollama-app.ts';
+import { servicesRouter, type ServiceApps } from './http/onboard/services-app.ts';
+import { telemetryApp } from './http/onboard/telemetry-app.ts';
 
 /*
  * The composition root: the one module that builds adapters, hands them to the domain's services
@@ -60,6 +74,8 @@ export interface Simulator {
   catalog: CatalogImages;
   /** The platform pods and builds run as. */
   platform: Platform;
+  /** The telemetry twin (its orbit, records and frames), also when pods cannot reach it. */
+  telemetry: TelemetryService;
   /** With `prepareCatalog`: the preparation of images.prepare begun at start; else resolved with []. */
   preparation: Promise<CatalogImageReport[]>;
   close(): Promise<void>;
@@ -90,7 +106,8 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   // The signing secret first: a data directory that cannot give one fails before anything starts.
   const tokens = new TokenService(tokenSettings(config), clock);
   const dockerEnv = options.dockerEnv ?? process.env;
-  const engine = options.engine ?? dockerEngine(connectDocker(dockerEnv), instanceId, dockerEnv);
+  const docker = options.engine ? null : connectDocker(dockerEnv);
+  const engine = options.engine ?? dockerEngine(docker!, instanceId, dockerEnv);
 
   const podStore = new SqlitePodStore(db);
   const hashes = new SqliteHashStore(db);
@@ -109,7 +126,9 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   catalog.onProgress(options.onCatalogProgress ?? ((progress) => logger.info('catalog image', { ...progress })));
   const images = new ImageService(engine.images, volumes, volumeStore, catalog, hostArchitecture());
   const nodes = new NodeSchedule(nodesSettings(config));
+  const services = onboardServices(config, clock, new ServiceUsage(new SqliteUsageStore(db), clock), logger, docker, instanceId);
   const pods = new PodService({
+    ...(services.access ? { onboard: services.access } : {}),
     store: podStore,
     runtime: engine.containers,
     images,
@@ -142,6 +161,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     busyWindows: new BusyWindows(config.busy_windows, clock),
     engine: engineStatus,
     logger,
+    services: { apps: services.apps, usage: services.usage, access: services.status },
     settings: {
       version: VERSION,
       uplinkMaxBytes: config.limits.uplink_max_bytes,
@@ -162,8 +182,10 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     catalog,
     platform,
     preparation,
+    telemetry: services.telemetry,
     async close() {
       pods.close();
+      await services.access?.close().catch((err: Error) => logger.warn('removing the services relays failed', { error: err.message }));
       clock.close();
       db.close();
     },
@@ -285,6 +307,42 @@ export function instanceLabel(instanceId: string): string {
 }
 
 // ---- translations of the configuration into the domain's terms ----
+
+/** The onboard services: the twins, their HTTP apps, and (on Docker) how pods reach them. */
+function onboardServices(config: SimConfig, clock: SimClock, usage: ServiceUsage, logger: Logger, docker: Docker | null, instanceId: string) {
+  const s = config.services;
+  const telemetry = new TelemetryService(new Orbit(s.telemetry.tle), clock, new FsCameraImages(s.telemetry.images_dir ?? null), {
+    intervalSeconds: s.telemetry.interval_seconds,
+    historyHours: s.telemetry.history_hours,
+  });
+  const apps: ServiceApps = {};
+  if (s.telemetry.enabled) apps.telemetry = telemetryApp(telemetry);
+  if (s.ollama.enabled) apps.ollama = ollamaApp(new OllamaTwin(clock, usage, s.ollama.version), clock, s.pace);
+  if (s.liquidai.enabled) apps.liquidai = liquidApp(new LiquidTwin(clock, usage), clock, s.pace);
+  const names = ONBOARD_SERVICES.filter((service) => apps[service]).flatMap(serviceNames);
+  let access: OnboardAccess | null = null;
+  if (docker && names.length) {
+    const router = servicesRouter(apps, (address) => access?.userAt(address), logger);
+    let server: Awaited<ReturnType<typeof listen>> | null = null;
+    const listener: ServiceListener = {
+      async listen(host) {
+        server = await listen(router.fetch as Parameters<typeof listen>[0], host, 0);
+        return server.address.port;
+      },
+      async close() {
+        await server?.close();
+        server = null;
+      },
+    };
+    access = new OnboardAccess(new DockerServiceRelays(docker, instanceId), listener, names, logger);
+  }
+  const status = (): OnboardAccessStatus =>
+    access?.status() ?? { names, users: [], problem: names.length ? 'pods cannot reach the services: no Docker engine' : 'every service is turned off' };
+  return { telemetry, apps, usage, access, status };
+}
+
+/** The instance's services network, for `em-sim reset`. */
+export { servicesNetworkName };
 
 /** Both engine ports on one Docker connection, for the instance's containers and images. */
 function dockerEngine(docker: Docker, instanceId: string, env: NodeJS.ProcessEnv): ContainerEngine {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { SimConfig } from '../config/schema.ts';
 import { ownedBy } from '../domain/images/image-service.ts';
 import { networkName } from '../domain/pods/pod-names.ts';
-import { engineTools, instanceLabel, simulatorState, type EngineTools } from '../simulator.ts';
+import { engineTools, instanceLabel, servicesNetworkName, simulatorState, type EngineTools } from '../simulator.ts';
 import { CliError } from './errors.ts';
 import { emSimAt, reachableUrl } from './running.ts';
 
@@ -104,6 +104,13 @@ async function removeFromEngine(engine: EngineTools, plan: ResetPlan, done: (lin
         (err: unknown) => failed(`container ${name}`, err),
       );
     }
+  }
+  if (plan.instanceId) {
+    const name = servicesNetworkName(plan.instanceId);
+    await engine.containers.removeNetwork(name).then(
+      (existed) => existed && done(`✓ removed network ${name}`),
+      (err: unknown) => failed(`network ${name}`, err),
+    );
   }
   let images: Awaited<ReturnType<EngineTools['images']['list']>> = [];
   try {

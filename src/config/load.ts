@@ -59,6 +59,8 @@ export function loadConfig(options: { configPath?: string; overrides?: ConfigOve
   // A relative data_dir in a file means "next to that file", so the file works from any cwd.
   const base = source && !options.overrides?.dataDir ? path.dirname(source) : process.cwd();
   config.data_dir = path.resolve(base, config.data_dir);
+  const images = config.services.telemetry.images_dir;
+  if (images !== undefined) config.services.telemetry.images_dir = path.resolve(base, images);
   return { config, source };
 }
 

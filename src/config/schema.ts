@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { STANDIN_KINDS } from '../domain/images/catalog.ts';
 import { ImageReference } from '../domain/images/image-reference.ts';
 import type { NodeName } from '../domain/nodes/node-schedule.ts';
+import { checkTle, DEFAULT_TLE } from '../domain/onboard/orbit.ts';
 import { LOG_LEVELS } from '../domain/ports/logger.ts';
 import { parseZonedIso } from '../domain/time/iso-time.ts';
 
@@ -57,6 +58,50 @@ const catalogEntrySchema = z.union([
 
 /** images.prepare's default: what the README's first pod and the provider's first example use. */
 export const DEFAULT_PREPARE = ['alpine:latest', 'python:3.10-slim'];
+
+/** A TLE: two lines (a list, or one text with a line break), checked as SGP4 reads them. */
+const tleSchema = z
+  .union([z.array(z.string()), z.string()])
+  .transform((value) => (Array.isArray(value) ? value : value.split(/\r?\n/).filter((line) => line.trim())))
+  .superRefine((lines, ctx) => {
+    // A three-line set's name line is allowed and dropped.
+    const two = lines.length === 3 ? lines.slice(1) : lines;
+    try {
+      checkTle(two);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `not a usable TLE: ${(err as Error).message}` });
+    }
+  })
+  .transform((lines) => (lines.length === 3 ? lines.slice(1) : lines).map((line) => line.trimEnd()));
+
+/** The most records of one type the telemetry twin keeps (history_hours * 3600 / interval_seconds). */
+export const MAX_TELEMETRY_POINTS = 100_000;
+
+const servicesSchema = z
+  .strictObject({
+    telemetry: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        tle: tleSchema.default([...DEFAULT_TLE]),
+        interval_seconds: z.number().int().min(1).max(86400).default(60),
+        history_hours: z.number().positive().default(24),
+        images_dir: z.string().min(1).optional().describe('a folder whose *.png files the camera serves besides the provider\'s frame'),
+      })
+      .prefault({})
+      .refine((t) => (t.history_hours * 3600) / t.interval_seconds <= MAX_TELEMETRY_POINTS, {
+        message: `history_hours * 3600 / interval_seconds must be at most ${MAX_TELEMETRY_POINTS} records per type`,
+      }),
+    ollama: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        version: z.string().min(1).default('0.13.5'),
+      })
+      .prefault({}),
+    liquidai: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    // Answers arrive at the models' simulated speed (on the simulated clock) instead of at once.
+    pace: z.boolean().default(false),
+  })
+  .prefault({});
 
 /** sim-config.yaml: every key with its default; unknown keys are errors. */
 export const configSchema = z.strictObject({
@@ -139,6 +184,7 @@ export const configSchema = z.strictObject({
       control: z.boolean().default(false),
     })
     .prefault({}),
+  services: servicesSchema,
 });
 
 /** A parsed configuration, defaults filled in. */

@@ -31,6 +31,7 @@ import { registerPodRoutes } from './routes/pods.ts';
 import { registerPvcRoutes } from './routes/pvc.ts';
 import { registerClockRoutes, registerHealthRoute } from './routes/sim.ts';
 import { registerSimExtraRoutes } from './routes/sim-extras.ts';
+import { registerServiceRoutes, type ServiceRoutesDeps } from './routes/services.ts';
 
 /** The domain services the API serves, and the settings that shape its answers. */
 export interface ApiDeps {
@@ -45,6 +46,8 @@ export interface ApiDeps {
   busyWindows: BusyWindows;
   engine: EngineStatus;
   logger: Logger;
+  /** The onboard services from the host: /sim/services, its usage, each service's API. */
+  services?: ServiceRoutesDeps;
   /** Where /sim/requests reads each user's recent requests; one is made when not given. */
   requests?: RequestLog;
   settings: {
@@ -121,6 +124,7 @@ export function createApi(deps: ApiDeps): { app: Hono<AppEnv>; routes: RouteTabl
   registerAuthRoutes(routes, deps.tokens);
   registerClockRoutes(routes, { clock: deps.clockControl });
   registerSimExtraRoutes(routes, { pods: deps.pods, engine: deps.engine, requests });
+  if (deps.services) registerServiceRoutes(routes, app, authenticate, deps.services);
   registerFileRoutes(routes, { files: deps.files, volumes: deps.volumes, uplinkMaxBytes: settings.uplinkMaxBytes, downlinkBase64: settings.downlinkBase64 });
   registerNodeRoutes(routes, { nodes: deps.nodes });
   registerPvcRoutes(routes, { volumes: deps.volumes });

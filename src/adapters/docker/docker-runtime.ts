@@ -9,7 +9,7 @@ import {
 } from '../../domain/ports/container-runtime.ts';
 import { describeEngine, dockerAvailable, engineMissingMessage } from './engine.ts';
 import { demux, engineMessage, statusOf } from './engine-output.ts';
-import { instanceFilter, isManaged, networkLabels, ownerOf, podLabels } from './labels.ts';
+import { instanceFilter, isManaged, LABEL, networkLabels, ownerOf, podLabels, RELAY_ROLE } from './labels.ts';
 
 const PING_CACHE_MS = 1000;
 const INHIBIT_IPV4 = 'com.docker.network.bridge.inhibit_ipv4';
@@ -160,7 +160,13 @@ export class DockerRuntime implements ContainerRuntime {
 
   async listContainers(): Promise<OwnedContainer[]> {
     const list = await this.docker.listContainers({ all: true, filters: { label: instanceFilter(this.instanceId) } });
-    return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), owner: ownerOf(c.Labels), running: c.State === 'running' }));
+    return list.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      owner: ownerOf(c.Labels),
+      running: c.State === 'running',
+      ...(c.Labels?.[LABEL.role] === RELAY_ROLE ? { relay: true } : {}),
+    }));
   }
 
   async onContainerExit(listener: (id: string) => void): Promise<() => void> {

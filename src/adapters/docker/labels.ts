@@ -24,7 +24,12 @@ export const LABEL = {
   /** On one catalog tag's stand-in: the reference it stands for, and the real image's version. */
   standinFor: 'em-sim.standin.for',
   standinUpstreamVersion: 'em-sim.standin.upstream-version',
+  /** What an instance's container or network is when it is not a pod's: "services-relay", "services". */
+  role: 'em-sim.role',
 } as const;
+
+/** The role of the relays that bring the onboard services onto users' networks. */
+export const RELAY_ROLE = 'services-relay';
 
 /** The filter that selects one instance's containers. */
 export function instanceFilter(instanceId: string): string[] {
@@ -60,6 +65,16 @@ export function standinOf(labels: Record<string, string> | undefined): { kind: s
   if (labels?.[LABEL.standin] !== 'true') return null;
   return { kind: labels[LABEL.standinKind] ?? '', recipe: labels[LABEL.standinRecipe] ?? '' };
 }
+/** A services relay container, or (without a user) the instance's services network. */
+export function relayLabels(instanceId: string, user?: string): Record<string, string> {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.instance]: instanceId,
+    [LABEL.role]: user ? RELAY_ROLE : 'services',
+    ...(user ? { [LABEL.user]: user } : {}),
+  };
+}
+
 /** A user's network. */
 export function networkLabels(user: string): Record<string, string> {
   return { [LABEL.managed]: 'true', [LABEL.user]: user };

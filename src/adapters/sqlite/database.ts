@@ -42,6 +42,19 @@ const MIGRATIONS: string[] = [
    );`,
   // Why a running pod's image would not start onboard (native platform mode).
   `ALTER TABLE pods ADD COLUMN warning TEXT;`,
+  // What each user asked the onboard models (the provider bills these calls).
+  `CREATE TABLE service_usage (
+     username          TEXT NOT NULL,
+     service           TEXT NOT NULL,
+     model             TEXT NOT NULL,
+     calls             INTEGER NOT NULL,
+     prompt_tokens     INTEGER NOT NULL,
+     completion_tokens INTEGER NOT NULL,
+     images            INTEGER NOT NULL,
+     first_at          INTEGER NOT NULL,
+     last_at           INTEGER NOT NULL,
+     PRIMARY KEY (username, service, model)
+   );`,
 ];
 
 /**

@@ -102,6 +102,7 @@ export class PodService {
   async createNamespace(username: string): Promise<void> {
     try {
       await this.o.runtime.ensureNetwork(networkName(username), username);
+      await this.o.onboard?.ensure(username, networkName(username));
       this.o.store.markNamespace(username, this.o.clock.now());
     } catch (err) {
       throw new SimError('NAMESPACE_CREATE_FAILED', `Namespace creation failed: ${(err as Error).message}`);
@@ -120,7 +121,7 @@ export class PodService {
     this.timers.clearAll();
     const containers = await this.o.runtime.listContainers();
     const ownerKey = (user: string, pod: string, generation: number) => `${user}/${pod}/${generation}`;
-    const byRun = new Map(containers.map((c) => [c.owner ? ownerKey(c.owner.user, c.owner.pod, c.owner.generation) : `orphan:${c.id}`, c]));
+    const byRun = new Map(containers.filter((c) => !c.relay).map((c) => [c.owner ? ownerKey(c.owner.user, c.owner.pod, c.owner.generation) : `orphan:${c.id}`, c]));
     const wanted = new Set<string>();
     for (const record of this.o.store.listAll()) {
       if (record.containerId || record.phase === 'starting') wanted.add(ownerKey(record.username, record.name, record.generation));
@@ -143,7 +144,11 @@ export class PodService {
         const containerId = record.containerId ?? container?.id ?? null;
         if (containerId && containerId !== record.containerId) this.update(record, { containerId, phase: 'running' });
         const fresh = await this.refresh({ ...record, containerId, phase: 'running' });
-        if (fresh.phase === 'running') this.armDeadlines(fresh);
+        if (fresh.phase === 'running') {
+          this.armDeadlines(fresh);
+          // The relay of the last run forwarded to a listener that is gone: the pod gets a new one.
+          void this.o.onboard?.ensure(record.username, networkName(record.username));
+        }
         this.o.logger.info('pod adopted after restart', { user: record.username, pod: record.name, phase: fresh.phase });
       }
     }

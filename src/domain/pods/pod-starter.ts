@@ -21,6 +21,8 @@ export interface PodCollaborators {
   nodes: NodeSchedule;
   clock: Clock;
   logger: Logger;
+  /** Brings the onboard services onto a user's network (absent: no services, as in the scheduling tests). */
+  onboard?: { ensure(user: string, network: string): Promise<void> };
 }
 
 /** What the starter is built with: the collaborators, and how to re-arm a run's timers. */
@@ -146,6 +148,7 @@ export class PodStarter {
     const network = networkName(record.username);
     const limits = this.o.nodes.limits(record.spec.node);
     await this.o.runtime.ensureNetwork(network, record.username);
+    await this.o.onboard?.ensure(record.username, network);
     await this.removeLeftover(name);
     const spec: ContainerSpec = {
       name,

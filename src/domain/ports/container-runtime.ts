@@ -62,6 +62,8 @@ export interface OwnedContainer {
   /** null when the container carries no (readable) owner: an orphan. */
   owner: PodOwner | null;
   running: boolean;
+  /** true for the relay that brings the onboard services onto a user's network (not a pod, not an orphan). */
+  relay?: boolean;
 }
 
 /** Thrown by run() when the engine refuses; the message is the engine's own. */

@@ -1,0 +1,167 @@
+import type Docker from 'dockerode';
+import type { RelayTarget, ServiceRelays } from '../../domain/ports/service-relays.ts';
+import { hostArchitecture } from '../platform/host.ts';
+import { busyboxRootfs } from '../standins/busybox-rootfs.ts';
+import { engineMessage, statusOf } from './engine-output.ts';
+import { LABEL, relayLabels, RELAY_ROLE } from './labels.ts';
+import { loadRootfsArchive } from './rootfs-archive.ts';
+
+/** Bumped when the relay image changes. */
+const RELAY_VERSION = '1';
+
+/** The instance's services network: its host side is where the services listener listens. */
+export function servicesNetworkName(instanceId: string): string {
+  return `em-sim-services-${instanceId}`;
+}
+
+/**
+ * The ServiceRelays port on Docker. Each user network gets one relay container: Debian's static
+ * busybox for this machine's own architecture (infrastructure, not a pod: it never runs under
+ * emulation), `nc -ll -p 80 -e nc HOST PORT`, one forwarding process per connection. It answers
+ * to the services' names on the user's network and sits on the instance's services network, an
+ * internal bridge whose only other member is the host (the gateway), where the simulator
+ * listens. Pods are never on that network; a relay forwards to that one address and port only.
+ * Relays run read-only, with no capabilities but binding port 80, no new privileges, 32 MB.
+ * Container names hold "_", which no pod name may contain, so no pod can take or remove one.
+ */
+export class DockerServiceRelays implements ServiceRelays {
+  private network: Promise<string> | null = null;
+  private image: Promise<string> | null = null;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly instanceId: string,
+  ) {}
+
+  gateway(): Promise<string> {
+    this.network ??= this.ensureNetwork().catch((err: unknown) => {
+      this.network = null;
+      throw err;
+    });
+    return this.network;
+  }
+
+  async ensure(user: string, network: string, names: string[], target: RelayTarget): Promise<string> {
+    await this.gateway();
+    const image = await this.relayImage();
+    const name = `em-sim_services_${this.instanceId}_${user}`;
+    await this.docker
+      .getContainer(name)
+      .remove({ force: true })
+      .catch((err: unknown) => {
+        if (statusOf(err) !== 404) throw err;
+      });
+    const servicesNetwork = servicesNetworkName(this.instanceId);
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({
+        name,
+        Image: image,
+        Cmd: ['nc', '-ll', '-p', '80', '-e', 'nc', target.host, String(target.port)],
+        Env: ['PATH=/usr/bin:/bin:/usr/sbin:/sbin'],
+        Labels: relayLabels(this.instanceId, user),
+        HostConfig: {
+          NetworkMode: servicesNetwork,
+          ReadonlyRootfs: true,
+          CapDrop: ['ALL'],
+          CapAdd: ['NET_BIND_SERVICE'],
+          SecurityOpt: ['no-new-privileges'],
+          Memory: 32 * 1024 * 1024,
+          PidsLimit: 256,
+          RestartPolicy: { Name: 'no' },
+        },
+        NetworkingConfig: { EndpointsConfig: { [servicesNetwork]: {} } },
+      });
+      await this.docker.getNetwork(network).connect({ Container: container.id, EndpointConfig: { Aliases: names } });
+      await container.start();
+    } catch (err) {
+      throw new Error(`starting the services relay on ${network}: ${engineMessage(err)}`);
+    }
+    const info = await container.inspect();
+    const address = info.NetworkSettings.Networks[servicesNetwork]?.IPAddress;
+    if (!address) throw new Error(`the services relay on ${network} got no address on ${servicesNetwork}`);
+    return address;
+  }
+
+  async removeAll(): Promise<void> {
+    const relays = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL.instance}=${this.instanceId}`, `${LABEL.role}=${RELAY_ROLE}`] },
+    });
+    await Promise.all(
+      relays.map((c) =>
+        this.docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch((err: unknown) => {
+            if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+          }),
+      ),
+    );
+    this.network = null;
+    await this.docker
+      .getNetwork(servicesNetworkName(this.instanceId))
+      .remove()
+      .catch((err: unknown) => {
+        if (statusOf(err) !== 404) throw err;
+      });
+  }
+
+  private async ensureNetwork(): Promise<string> {
+    const name = servicesNetworkName(this.instanceId);
+    const gatewayOf = (info: Docker.NetworkInspectInfo) => info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
+    try {
+      const existing = await this.docker.getNetwork(name).inspect();
+      const gateway = gatewayOf(existing);
+      if (gateway) return gateway;
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+    try {
+      // Internal: nothing on it reaches further than the host's address on the bridge.
+      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: relayLabels(this.instanceId) });
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err;
+    }
+    const gateway = gatewayOf(await this.docker.getNetwork(name).inspect());
+    if (!gateway) throw new Error(`the engine gave ${name} no gateway address`);
+    return gateway;
+  }
+
+  private relayImage(): Promise<string> {
+    this.image ??= this.makeRelayImage().catch((err: unknown) => {
+      this.image = null;
+      throw err;
+    });
+    return this.image;
+  }
+
+  private async makeRelayImage(): Promise<string> {
+    const architecture = hostArchitecture();
+    const tag = `em-sim-relay:r${RELAY_VERSION}-${architecture}`;
+    try {
+      await this.docker.getImage(tag).inspect();
+      return tag;
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+    const producer = await busyboxRootfs(() => {});
+    try {
+      const loading = loadRootfsArchive(this.docker, producer.tar, {
+        tag,
+        architecture,
+        config: { env: ['PATH=/usr/bin:/bin:/usr/sbin:/sbin'], cmd: ['/bin/sh'] },
+        labels: { [LABEL.managed]: 'true', [LABEL.role]: 'services-relay-image' },
+      });
+      const [loaded, produced] = await Promise.allSettled([loading, producer.done]);
+      if (produced.status === 'rejected') throw produced.reason;
+      if (loaded.status === 'rejected') throw loaded.reason;
+      return tag;
+    } catch (err) {
+      producer.stop();
+      throw new Error(`making the services relay image ${tag}: ${(err as Error).message}`);
+    } finally {
+      await producer.cleanup();
+    }
+  }
+}
