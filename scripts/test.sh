@@ -19,6 +19,6 @@ TEST_IMAGES=(alpine:latest alpine:3.19 busybox:latest debian:bookworm-slim ubunt
   python:3.10-slim python:3.11-alpine python:3.12-alpine node:18-slim node:20-alpine node:20-slim
   distroless-static:latest distroless-base:latest distroless-python3-debian12:latest distroless-nodejs20-debian12:latest)
 node bin/em-sim.js images "${TEST_IMAGES[@]}" || fail "the catalog images the Docker tests use could not be made ready (see above)"
-# The Python compatibility suite needs Debian's python3 with requests.
-bash scripts/ensure-python.sh || fail "no python3 with requests for the Python suite (see the line above)"
+# The Python compatibility suite and the orbit test need Debian's python3 with requests and sgp4.
+bash scripts/ensure-python.sh || fail "no python3 with requests and sgp4 for the Python suite and the orbit test (see the line above)"
 npx vitest run "$@"

@@ -43,7 +43,7 @@ describe('configuration', () => {
     it('a misspelt key, with the keys allowed there', () => {
       const { file, message } = failure('servr:\n  port: 9000\n');
       expect(message).toBe(
-        `invalid ${file}: servr: unknown key (check the spelling; expected one of: server, data_dir, users, auth, limits, compat, log, images, platform, nodes, busy_windows, clock)`,
+        `invalid ${file}: servr: unknown key (check the spelling; expected one of: server, data_dir, users, auth, limits, compat, log, images, platform, nodes, busy_windows, clock, services)`,
       );
     });
 
@@ -71,6 +71,13 @@ describe('configuration', () => {
       expect(message).toContain('server.port: Too small: expected number to be >=0');
       expect(message).toContain('users.0.pasword: unknown key (check the spelling; expected one of: username, password)');
       expect(message).toContain('users.0.password: Invalid input: expected string, received undefined');
+    });
+
+    it('a TLE that SGP4 could not fly, and a history too long to keep', () => {
+      const bad = failure('services:\n  telemetry:\n    tle: ["1 99999U 26001A", "2 99999"]\n');
+      expect(bad.message).toBe(`invalid ${bad.file}: services.telemetry.tle: not a usable TLE: line 1 has 15 characters; a TLE line has 69`);
+      const long = failure('services:\n  telemetry:\n    interval_seconds: 1\n    history_hours: 48\n');
+      expect(long.message).toContain('services.telemetry: history_hours * 3600 / interval_seconds must be at most 100000 records per type');
     });
 
     it('YAML that does not parse, with where', () => {

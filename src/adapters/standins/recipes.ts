@@ -54,8 +54,20 @@ interface Recipe {
   produce(architecture: string, onStep: (message: string) => void): Promise<RootfsProducer>;
 }
 
-const debianImage = (suite: string, variant: string, include: string[]) => (architecture: string, onStep: (message: string) => void) =>
-  mmdebstrap({ suite, architecture, args: [`--variant=${variant}`, ...(include.length ? [`--include=${include.join(',')}`] : []), ...SLIM_DPKG_OPTIONS] }, onStep);
+const debianImage = (suite: string, variant: string, include: string[], customize: string[] = []) => (architecture: string, onStep: (message: string) => void) =>
+  mmdebstrap(
+    {
+      suite,
+      architecture,
+      args: [
+        `--variant=${variant}`,
+        ...(include.length ? [`--include=${include.join(',')}`] : []),
+        ...SLIM_DPKG_OPTIONS,
+        ...customize.map((hook) => `--customize-hook=${hook}`),
+      ],
+    },
+    onStep,
+  );
 
 const distroless = (suite: string, include: string[], hooks: string[] = []) => (architecture: string, onStep: (message: string) => void) =>
   mmdebstrap(
@@ -77,10 +89,17 @@ const RECIPES: Record<StandinRecipeKind, Recipe> = {
   busybox: { version: '2', config: { env: [STANDIN_PATH], cmd: ['/bin/sh'] }, produce: busyboxFor },
   debian: { version: '2', config: { env: [STANDIN_PATH], cmd: ['bash'] }, produce: debianImage('bookworm', 'minbase', []) },
   python: {
-    version: '2',
+    version: '3',
     config: { env: [STANDIN_PATH, 'LANG=C.UTF-8'], cmd: ['python3'] },
     // python3 (not python3-minimal) brings the whole standard library: http.server, json, ...
-    produce: debianImage('bookworm', 'apt', ['python3', 'python-is-python3', 'wget']),
+    // pip as in every python image, without Debian's "externally managed" guard (PEP 668), so
+    // that `RUN pip install` in an air-gapped build fails as onboard: no index to reach.
+    produce: debianImage(
+      'bookworm',
+      'apt',
+      ['python3', 'python-is-python3', 'python3-pip', 'wget'],
+      ['rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED', 'ln -sf pip3 "$1/usr/bin/pip" 2>/dev/null || true'],
+    ),
   },
   node18: { version: '2', config: { env: [STANDIN_PATH], cmd: ['node'] }, produce: debianImage('bookworm', 'minbase', ['nodejs', 'wget', 'ca-certificates']) },
   node20: { version: '2', config: { env: [STANDIN_PATH], cmd: ['node'] }, produce: debianImage('trixie', 'minbase', ['nodejs', 'wget', 'ca-certificates']) },

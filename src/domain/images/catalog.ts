@@ -29,7 +29,7 @@ export type StandinKind = (typeof STANDIN_KINDS)[number];
 export const STANDIN_CONTENTS: Record<StandinKind, string> = {
   busybox: "Debian's busybox-static with its applet links (no apk)",
   debian: 'Debian bookworm, minbase',
-  python: "Debian bookworm's python3 (3.11, full standard library), wget",
+  python: "Debian bookworm's python3 (3.11, full standard library), pip, wget",
   node18: "Debian bookworm's nodejs (18), wget; no npm or yarn",
   node20: "Debian trixie's nodejs (20), wget; no npm or yarn",
   'distroless-static': 'base-files, netbase, tzdata and CA certificates; no shell',
