@@ -16,7 +16,9 @@ import { SqliteHashStore } from './adapters/sqlite/hash-store.ts';
 import { SqlitePodStore } from './adapters/sqlite/pod-store.ts';
 import { SqliteVolumeIndex } from './adapters/sqlite/volume-index.ts';
 import { standinRecipes } from './adapters/standins/recipes.ts';
-import type { SimConfig } from './config/schema.ts';
+import type { SimConfig, WindowConfig } from './config/schema.ts';
+import { orbitWindow } from './domain/onboard/orbit-windows.ts';
+import type { WindowSpec } from './domain/time/windows.ts';
 import { TokenService, type TokenSettings } from './domain/auth/tokens.ts';
 import { BusyWindows } from './domain/busy-windows.ts';
 import { ClockControl } from './domain/clock-control.ts';
@@ -125,8 +127,9 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   );
   catalog.onProgress(options.onCatalogProgress ?? ((progress) => logger.info('catalog image', { ...progress })));
   const images = new ImageService(engine.images, volumes, volumeStore, catalog, hostArchitecture());
-  const nodes = new NodeSchedule(nodesSettings(config));
-  const services = onboardServices(config, clock, new ServiceUsage(new SqliteUsageStore(db), clock), logger, docker, instanceId);
+  const orbit = new Orbit(config.services.telemetry.tle);
+  const nodes = new NodeSchedule(nodesSettings(config, orbit));
+  const services = onboardServices(config, orbit, clock, new ServiceUsage(new SqliteUsageStore(db), clock), logger, docker, instanceId);
   const pods = new PodService({
     ...(services.access ? { onboard: services.access } : {}),
     store: podStore,
@@ -158,7 +161,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     pods,
     nodes: new NodeStatusService(nodes, podStore, clock),
     clockControl: new ClockControl(clock, config.clock.control),
-    busyWindows: new BusyWindows(config.busy_windows, clock),
+    busyWindows: new BusyWindows(windowSpecs(config.busy_windows, config, orbit), clock),
     engine: engineStatus,
     logger,
     services: { apps: services.apps, usage: services.usage, access: services.status },
@@ -309,9 +312,9 @@ export function instanceLabel(instanceId: string): string {
 // ---- translations of the configuration into the domain's terms ----
 
 /** The onboard services: the twins, their HTTP apps, and (on Docker) how pods reach them. */
-function onboardServices(config: SimConfig, clock: SimClock, usage: ServiceUsage, logger: Logger, docker: Docker | null, instanceId: string) {
+function onboardServices(config: SimConfig, orbit: Orbit, clock: SimClock, usage: ServiceUsage, logger: Logger, docker: Docker | null, instanceId: string) {
   const s = config.services;
-  const telemetry = new TelemetryService(new Orbit(s.telemetry.tle), clock, new FsCameraImages(s.telemetry.images_dir ?? null), {
+  const telemetry = new TelemetryService(orbit, clock, new FsCameraImages(s.telemetry.images_dir ?? null), {
     intervalSeconds: s.telemetry.interval_seconds,
     historyHours: s.telemetry.history_hours,
   });
@@ -360,9 +363,20 @@ function tokenSettings(config: SimConfig): TokenSettings {
   };
 }
 
-function nodesSettings(config: SimConfig): NodesSettings {
-  const node = (n: SimConfig['nodes']['FPGA']) => ({ cpus: n.cpus, memoryMb: n.memory_mb, ...(n.availability ? { availability: n.availability } : {}) });
+function nodesSettings(config: SimConfig, orbit: Orbit): NodesSettings {
+  const node = (n: SimConfig['nodes']['FPGA']) => ({
+    cpus: n.cpus,
+    memoryMb: n.memory_mb,
+    ...(n.availability ? { availability: windowSpecs(n.availability, config, orbit) } : {}),
+  });
   return { FPGA: node(config.nodes.FPGA), GPU: node(config.nodes.GPU), MPU: node(config.nodes.MPU), onUnavailable: config.nodes.on_unavailable };
+}
+
+/** Configured windows in the domain's terms: an orbit window's name becomes the window on the flown orbit. */
+function windowSpecs(windows: WindowConfig[], config: SimConfig, orbit: Orbit): WindowSpec[] {
+  const g = config.services.telemetry.ground_station;
+  const station = { latitude: g.latitude, longitude: g.longitude, altitudeM: g.altitude_m, minElevationDeg: g.min_elevation_deg };
+  return windows.map((w) => (typeof w === 'string' ? orbitWindow(w, orbit, station) : w));
 }
 
 /** Begins preparing the images.prepare entries that are onboard; the others are reported and skipped. */

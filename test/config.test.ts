@@ -80,6 +80,15 @@ describe('configuration', () => {
       expect(long.message).toContain('services.telemetry: history_hours * 3600 / interval_seconds must be at most 100000 records per type');
     });
 
+    it('windows that follow the orbit by name, alone or in a list; an unknown name is refused', () => {
+      const config = buildConfig({ nodes: { GPU: { availability: 'sunlit' } }, busy_windows: ['ground-passes', { every: 600, duration: 60 }] });
+      expect(config.nodes.GPU.availability).toEqual(['sunlit']);
+      expect(config.busy_windows).toEqual(['ground-passes', { every: 600, duration: 60, offset: 0 }]);
+      expect(config.services.telemetry.ground_station).toEqual({ latitude: 46.52, longitude: 6.63, altitude_m: 500, min_elevation_deg: 10 });
+      const bad = failure('nodes:\n  GPU:\n    availability: moonlit\n');
+      expect(bad.message).toContain('nodes.GPU.availability.0');
+    });
+
     it('YAML that does not parse, with where', () => {
       const { file, message } = failure('server: [unclosed\n');
       expect(message.startsWith(`${file}: not valid YAML: `)).toBe(true);

@@ -3,6 +3,7 @@ import { STANDIN_KINDS } from '../domain/images/catalog.ts';
 import { ImageReference } from '../domain/images/image-reference.ts';
 import type { NodeName } from '../domain/nodes/node-schedule.ts';
 import { checkTle, DEFAULT_TLE } from '../domain/onboard/orbit.ts';
+import { ORBIT_WINDOWS } from '../domain/onboard/orbit-windows.ts';
 import { LOG_LEVELS } from '../domain/ports/logger.ts';
 import { parseZonedIso } from '../domain/time/iso-time.ts';
 
@@ -27,17 +28,20 @@ export const recurringWindowSchema = z.strictObject({
   offset: z.number().default(0).describe('a moment at which a window starts, seconds from the Unix epoch; windows repeat every `every` seconds before and after it'),
 });
 
-/** busy_windows and nodes.*.availability entries. */
-export const windowSchema = z.union([absoluteWindowSchema, recurringWindowSchema]);
-/** A configured window (the domain's WindowSpec). */
+/** busy_windows and nodes.*.availability entries: a window, or one that follows the orbit. */
+export const windowSchema = z.union([absoluteWindowSchema, recurringWindowSchema, z.enum(ORBIT_WINDOWS)]);
+/** A configured window (the domain's WindowSpec, or the name of an orbit window). */
 export type WindowConfig = z.infer<typeof windowSchema>;
+
+/** A list of windows; one orbit window's name alone (`availability: sunlit`) means a list of it. */
+const windowList = z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(windowSchema));
 
 const nodeSchema = (cpus: number, memoryMb: number) =>
   z
     .strictObject({
       cpus: z.number().positive().default(cpus),
       memory_mb: z.number().int().positive().default(memoryMb),
-      availability: z.array(windowSchema).optional(),
+      availability: windowList.optional(),
     })
     .prefault({});
 
@@ -86,6 +90,15 @@ const servicesSchema = z
         interval_seconds: z.number().int().min(1).max(86400).default(60),
         history_hours: z.number().positive().default(24),
         images_dir: z.string().min(1).optional().describe('a folder whose *.png files the camera serves besides the provider\'s frame'),
+        // Where `ground-passes` windows are seen from (default: DPhi Space's home, Lausanne).
+        ground_station: z
+          .strictObject({
+            latitude: z.number().min(-90).max(90).default(46.52),
+            longitude: z.number().min(-180).max(180).default(6.63),
+            altitude_m: z.number().min(-500).max(9000).default(500),
+            min_elevation_deg: z.number().min(0).max(89).default(10),
+          })
+          .prefault({}),
       })
       .prefault({})
       .refine((t) => (t.history_hours * 3600) / t.interval_seconds <= MAX_TELEMETRY_POINTS, {
@@ -177,7 +190,7 @@ export const configSchema = z.strictObject({
       on_unavailable: z.enum(['stop', 'continue']).default('stop'),
     })
     .prefault({}),
-  busy_windows: z.array(windowSchema).default([]),
+  busy_windows: windowList.default([]),
   clock: z
     .strictObject({
       speed: z.number().positive().default(1),

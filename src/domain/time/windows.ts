@@ -11,7 +11,20 @@ import { parseZonedIso } from './iso-time.ts';
  * A window as configured (sim-config.yaml: `busy_windows`, `nodes.*.availability`): an absolute
  * range with ISO 8601 times that carry a timezone, or a recurring window in seconds.
  */
-export type WindowSpec = { start: string; end: string } | { every: number; duration: number; offset: number };
+export type WindowSpec = { start: string; end: string } | { every: number; duration: number; offset: number } | PredicateWindow;
+
+/**
+ * A window that is open whenever a condition holds (the satellite is sunlit, a ground station
+ * sees it): its edges are found by sampling every `stepMs` and bisecting to a second. A stretch
+ * shorter than `stepMs` may be missed; nothing further than `horizonMs` ahead is looked for.
+ */
+export interface PredicateWindow {
+  /** What it is, in words ("sunlit"). */
+  name: string;
+  holds(t: number): boolean;
+  stepMs: number;
+  horizonMs: number;
+}
 
 /** A stretch of time, epoch milliseconds, [start, end). */
 export interface Interval {
@@ -20,20 +33,24 @@ export interface Interval {
 }
 
 /** A window with its times in epoch milliseconds. */
-type Compiled = { kind: 'range'; start: number; end: number } | { kind: 'every'; every: number; duration: number; offset: number };
+type Compiled =
+  | { kind: 'range'; start: number; end: number }
+  | { kind: 'every'; every: number; duration: number; offset: number }
+  | { kind: 'predicate'; window: PredicateWindow };
 
 /** Windows ready to be asked about; the ISO times must already have been validated (parseZonedIso). */
 export function compileWindows(windows: readonly WindowSpec[]): Compiled[] {
-  return windows.map((w) =>
-    'start' in w
-      ? { kind: 'range', start: parseZonedIso(w.start)!, end: parseZonedIso(w.end)! }
-      : { kind: 'every', every: w.every * 1000, duration: Math.min(w.duration, w.every) * 1000, offset: w.offset * 1000 },
-  );
+  return windows.map((w): Compiled => {
+    if ('holds' in w) return { kind: 'predicate', window: w };
+    if ('start' in w) return { kind: 'range', start: parseZonedIso(w.start)!, end: parseZonedIso(w.end)! };
+    return { kind: 'every', every: w.every * 1000, duration: Math.min(w.duration, w.every) * 1000, offset: w.offset * 1000 };
+  });
 }
 
 /** The occurrence of the window that contains t, if any. */
 function occurrenceAt(w: Compiled, t: number): Interval | null {
   if (w.kind === 'range') return t >= w.start && t < w.end ? { start: w.start, end: w.end } : null;
+  if (w.kind === 'predicate') return w.window.holds(t) ? { start: edge(w.window, t, -1), end: edge(w.window, t, 1) } : null;
   const start = t - mod(t - w.offset, w.every);
   return t < start + w.duration ? { start, end: start + w.duration } : null;
 }
@@ -41,8 +58,44 @@ function occurrenceAt(w: Compiled, t: number): Interval | null {
 /** The first occurrence starting strictly after t. */
 function nextOccurrence(w: Compiled, t: number): Interval | null {
   if (w.kind === 'range') return w.start > t ? { start: w.start, end: w.end } : null;
+  if (w.kind === 'predicate') {
+    const p = w.window;
+    // From inside an occurrence, the next one starts after this one ends.
+    let from = p.holds(t) ? edge(p, t, 1) : t;
+    for (let probe = from + p.stepMs; probe <= t + p.horizonMs; probe += p.stepMs) {
+      if (p.holds(probe)) {
+        const start = bisect(p, from, probe);
+        return { start, end: edge(p, probe, 1) };
+      }
+      from = probe;
+    }
+    return null;
+  }
   const start = t - mod(t - w.offset, w.every) + w.every;
   return { start, end: start + w.duration };
+}
+
+const EDGE_PRECISION_MS = 1000;
+
+/** Where the condition, true at t, last began (direction -1) or next stops holding (+1), within the horizon. */
+function edge(p: PredicateWindow, t: number, direction: -1 | 1): number {
+  let inside = t;
+  for (let probe = t + direction * p.stepMs; Math.abs(probe - t) <= p.horizonMs; probe += direction * p.stepMs) {
+    if (!p.holds(probe)) return bisect(p, probe, inside);
+    inside = probe;
+  }
+  return direction === 1 ? Infinity : -Infinity;
+}
+
+/** The first moment (to EDGE_PRECISION_MS) between `outside` and `inside` at which the condition holds, approached from `outside`. */
+function bisect(p: PredicateWindow, outside: number, inside: number): number {
+  while (Math.abs(inside - outside) > EDGE_PRECISION_MS) {
+    const mid = Math.round((inside + outside) / 2);
+    if (p.holds(mid)) inside = mid;
+    else outside = mid;
+  }
+  // Half-open windows: the start is the first moment inside; the end the first moment outside.
+  return inside > outside ? inside : outside;
 }
 
 /** When t lies in a window: the end of the covered stretch (overlapping windows merged). */
