@@ -36,12 +36,38 @@ export interface Interval {
 type Compiled =
   | { kind: 'range'; start: number; end: number }
   | { kind: 'every'; every: number; duration: number; offset: number }
-  | { kind: 'predicate'; window: PredicateWindow };
+  | { kind: 'predicate'; window: PredicateWindow; found: FoundOccurrences };
+
+/**
+ * What a predicate window has found so far: occurrences, and for stretches outside, the
+ * occurrence that follows them. Polls ask about nearby moments over and over; a lookup here
+ * saves the sampling. Bounded; the oldest finds go first.
+ */
+class FoundOccurrences {
+  private readonly occurrences: Interval[] = [];
+  private readonly gaps: { from: number; next: Interval }[] = [];
+
+  occurrenceAt(t: number): Interval | undefined {
+    return this.occurrences.find((o) => t >= o.start && t < o.end);
+  }
+
+  nextAfter(t: number): Interval | undefined {
+    return this.gaps.find((g) => t >= g.from && t < g.next.start)?.next;
+  }
+
+  remember(occurrence: Interval, gapFrom?: number): Interval {
+    this.occurrences.push(occurrence);
+    if (gapFrom !== undefined) this.gaps.push({ from: gapFrom, next: occurrence });
+    if (this.occurrences.length > 32) this.occurrences.shift();
+    if (this.gaps.length > 32) this.gaps.shift();
+    return occurrence;
+  }
+}
 
 /** Windows ready to be asked about; the ISO times must already have been validated (parseZonedIso). */
 export function compileWindows(windows: readonly WindowSpec[]): Compiled[] {
   return windows.map((w): Compiled => {
-    if ('holds' in w) return { kind: 'predicate', window: w };
+    if ('holds' in w) return { kind: 'predicate', window: w, found: new FoundOccurrences() };
     if ('start' in w) return { kind: 'range', start: parseZonedIso(w.start)!, end: parseZonedIso(w.end)! };
     return { kind: 'every', every: w.every * 1000, duration: Math.min(w.duration, w.every) * 1000, offset: w.offset * 1000 };
   });
@@ -50,7 +76,15 @@ export function compileWindows(windows: readonly WindowSpec[]): Compiled[] {
 /** The occurrence of the window that contains t, if any. */
 function occurrenceAt(w: Compiled, t: number): Interval | null {
   if (w.kind === 'range') return t >= w.start && t < w.end ? { start: w.start, end: w.end } : null;
-  if (w.kind === 'predicate') return w.window.holds(t) ? { start: edge(w.window, t, -1), end: edge(w.window, t, 1) } : null;
+  if (w.kind === 'predicate') {
+    const known = w.found.occurrenceAt(t);
+    if (known) return known;
+    if (!w.window.holds(t)) return null;
+    const start = edge(w.window, t, -1);
+    const end = edge(w.window, t, 1);
+    // An occurrence that runs past the horizon is only known up to it: not remembered.
+    return Number.isFinite(start) && Number.isFinite(end) ? w.found.remember({ start, end }) : { start, end };
+  }
   const start = t - mod(t - w.offset, w.every);
   return t < start + w.duration ? { start, end: start + w.duration } : null;
 }
@@ -59,13 +93,17 @@ function occurrenceAt(w: Compiled, t: number): Interval | null {
 function nextOccurrence(w: Compiled, t: number): Interval | null {
   if (w.kind === 'range') return w.start > t ? { start: w.start, end: w.end } : null;
   if (w.kind === 'predicate') {
+    const known = w.found.nextAfter(t);
+    if (known) return known;
     const p = w.window;
     // From inside an occurrence, the next one starts after this one ends.
-    let from = p.holds(t) ? edge(p, t, 1) : t;
+    const gapFrom = p.holds(t) ? edge(p, t, 1) : t;
+    let from = gapFrom;
     for (let probe = from + p.stepMs; probe <= t + p.horizonMs; probe += p.stepMs) {
       if (p.holds(probe)) {
         const start = bisect(p, from, probe);
-        return { start, end: edge(p, probe, 1) };
+        const end = edge(p, probe, 1);
+        return Number.isFinite(end) ? w.found.remember({ start, end }, gapFrom) : { start, end };
       }
       from = probe;
     }
