@@ -42,7 +42,7 @@ import type { AppEnv } from './http/env.ts';
 import { listen } from './http/node-server.ts';
 import type { RouteTable } from './http/route-table.ts';
 import { VERSION } from './version.ts';
-import { DockerServiceRelays, servicesNetworkName } from './adapters/docker/service-relays.ts';
+import { DockerServiceRelays, relayProblem, servicesNetworkName } from './adapters/docker/service-relays.ts';
 import { FsCameraImages } from './adapters/fs/camera-images.ts';
 import { SqliteUsageStore } from './adapters/sqlite/usage-store.ts';
 import { LiquidTwin } from './domain/onboard/liquid.ts';
@@ -255,6 +255,8 @@ export interface EngineTools {
   /** The configured catalog on this engine, for the configured platform (`em-sim images`, doctor). */
   catalog: CatalogImages;
   platform: Platform;
+  /** Why pods could not reach the onboard services here, or null (doctor). */
+  servicesProblem(): Promise<string | null>;
 }
 
 /**
@@ -281,6 +283,7 @@ export function engineTools(
     ...engine,
     catalog,
     platform,
+    servicesProblem: () => relayProblem(docker),
   };
 }
 

@@ -131,6 +131,24 @@ describe('em-sim doctor', () => {
   });
 });
 
+describe('em-sim doctor: the onboard services', () => {
+  it('says which services are on and that pods reach them; a missing camera folder is a warning with the fix', async () => {
+    const config = buildConfig({ data_dir: path.join(tempDir(), 'not-yet'), server: { port: 0 } });
+    const services = (await runDoctor(config)).find((c) => c.name === 'onboard services');
+    expect(services).toMatchObject({ ok: true, detail: 'telemetry, ollama, liquidai on; pods reach them by name on port 80 through a relay on their network' });
+    const folder = path.join(tempDir(), 'frames');
+    const missing = buildConfig({ data_dir: path.join(tempDir(), 'not-yet'), services: { telemetry: { images_dir: folder }, ollama: { enabled: false } } });
+    expect((await runDoctor(missing)).find((c) => c.name === 'onboard services')).toMatchObject({
+      ok: false,
+      required: false,
+      detail: `telemetry, liquidai on; services.telemetry.images_dir ${folder} does not exist (the camera serves only the provider's frame)`,
+      fix: `mkdir -p ${folder} and put *.png frames in it, or remove the key`,
+    });
+    const off = buildConfig({ data_dir: path.join(tempDir(), 'not-yet'), services: { telemetry: { enabled: false }, ollama: { enabled: false }, liquidai: { enabled: false } } });
+    expect((await runDoctor(off)).find((c) => c.name === 'onboard services')).toMatchObject({ ok: true, detail: 'every service is turned off (services.*.enabled)' });
+  });
+});
+
 describe('em-sim images', () => {
   const users = [{ username: 'client1', password: PASSWORD }];
 

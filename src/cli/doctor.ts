@@ -42,7 +42,7 @@ function shortPath(file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
-/** Every check, in the order printed: engine, catalog images, arm64 emulation, port, disk. */
+/** Every check, in the order printed: engine, catalog images, arm64 emulation, onboard services, port, disk. */
 export async function runDoctor(config: SimConfig, options: DoctorOptions = {}): Promise<Check[]> {
   const env = options.env ?? process.env;
   const checks: Check[] = [];
@@ -50,6 +50,7 @@ export async function runDoctor(config: SimConfig, options: DoctorOptions = {}):
   checks.push(engine.check);
   checks.push(await checkImages(config, engine.tools, options.configSource ?? null));
   checks.push(checkPlatform(config, options.binfmtDir ?? BINFMT_DIR, env));
+  checks.push(await checkServices(config, engine.tools));
   checks.push(await checkPort(config.server.host, config.server.port));
   checks.push(checkDisk(config.data_dir, options.minFreeBytes ?? MIN_FREE_BYTES, config.limits.uplink_max_bytes));
   return checks;
@@ -160,6 +161,23 @@ function checkPlatform(config: SimConfig, binfmtDir: string, env: NodeJS.Process
     detail: `native mode, because arm64 cannot run here (${why})${remote}: an image built for linux/${platform.architecture} runs here but would fail on CG2's arm64 nodes`,
     fix: install,
   };
+}
+
+/** The onboard services: which are on, whether relays can be made, whether the camera folder exists. */
+async function checkServices(config: SimConfig, tools: EngineTools | null): Promise<Check> {
+  const name = 'onboard services';
+  const s = config.services;
+  const on = (['telemetry', 'ollama', 'liquidai'] as const).filter((service) => s[service].enabled);
+  if (!on.length) return { name, ok: true, required: false, detail: 'every service is turned off (services.*.enabled)' };
+  const detail = `${on.join(', ')} on`;
+  const folder = s.telemetry.images_dir;
+  if (s.telemetry.enabled && folder && !existsSync(folder)) {
+    return { name, ok: false, required: false, detail: `${detail}; services.telemetry.images_dir ${folder} does not exist (the camera serves only the provider's frame)`, fix: `mkdir -p ${folder} and put *.png frames in it, or remove the key` };
+  }
+  if (!tools) return { name, ok: false, required: false, detail: `${detail}; pods cannot reach them without a Docker engine`, fix: 'start the engine (see above)' };
+  const problem = await tools.servicesProblem();
+  if (problem) return { name, ok: false, required: false, detail: `${detail}; pods cannot reach them: ${problem}`, fix: problem.includes('apt-get') ? problem.slice(problem.indexOf('apt-get')) : 'check the engine' };
+  return { name, ok: true, required: false, detail: `${detail}; pods reach them by name on port 80 through a relay on their network` };
 }
 
 async function checkPort(host: string, port: number): Promise<Check> {

@@ -113,6 +113,10 @@ describe('pod isolation', () => {
     const b = await docker.getNetwork(`em-sim-${bob}`).inspect();
     expect(a.Id).not.toBe(b.Id);
     expect(a.Internal).toBe(true);
-    for (const container of Object.values(a.Containers ?? {})) expect((container as { Name: string }).Name.startsWith(`${alice}-`)).toBe(true);
+    // On alice's network: alice's pods, and the relay of the onboard services for alice alone.
+    for (const container of Object.values(a.Containers ?? {})) {
+      const name = (container as { Name: string }).Name;
+      expect(name.startsWith(`${alice}-`) || name === `em-sim_services_${sim.running.sim.instanceId}_${alice}`, name).toBe(true);
+    }
   });
 });

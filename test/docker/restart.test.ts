@@ -94,9 +94,12 @@ describe('restart after SIGKILL', () => {
     await until('the scheduled run', async () => ((await status(current, user, 'later')).terminated ? true : undefined));
     expect((await fileText(sim, user, 'later', 'runs.txt'))?.trim().split('\n')).toHaveLength(1);
 
-    // Every container of this simulator is one of its pods.
+    // Every container of this simulator is one of its pods, or the one relay that brings the
+    // onboard services onto the user's network (the killed simulator's was replaced, not doubled).
     const containers = await docker.listContainers({ all: true, filters: { label: [`em-sim.instance=${instance}`] } });
-    expect(containers.map((c) => c.Labels['em-sim.pod']).sort()).toEqual(['failing', 'later', 'long', 'short']);
+    const pods = containers.filter((c) => c.Labels['em-sim.role'] !== 'services-relay');
+    expect(pods.map((c) => c.Labels['em-sim.pod']).sort()).toEqual(['failing', 'later', 'long', 'short']);
+    expect(containers.filter((c) => c.Labels['em-sim.role'] === 'services-relay').map((c) => c.Labels['em-sim.user'])).toEqual([user]);
   });
 
   it('a run killed right as it fires is not started twice', async () => {

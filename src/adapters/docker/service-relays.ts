@@ -2,12 +2,33 @@ import type Docker from 'dockerode';
 import type { RelayTarget, ServiceRelays } from '../../domain/ports/service-relays.ts';
 import { hostArchitecture } from '../platform/host.ts';
 import { busyboxRootfs } from '../standins/busybox-rootfs.ts';
+import { findExecutable } from '../standins/producer.ts';
 import { engineMessage, statusOf } from './engine-output.ts';
 import { LABEL, relayLabels, RELAY_ROLE } from './labels.ts';
 import { loadRootfsArchive } from './rootfs-archive.ts';
 
 /** Bumped when the relay image changes. */
 const RELAY_VERSION = '1';
+
+/** The relay image's tag on this machine. */
+function relayTag(): string {
+  return `em-sim-relay:r${RELAY_VERSION}-${hostArchitecture()}`;
+}
+
+/**
+ * Whether relays can be made here (doctor): null when the relay image is present or the host's
+ * static busybox can make it, else what to install.
+ */
+export async function relayProblem(docker: Docker): Promise<string | null> {
+  try {
+    await docker.getImage(relayTag()).inspect();
+    return null;
+  } catch (err) {
+    if (statusOf(err) !== 404) return `the engine did not answer: ${engineMessage(err)}`;
+  }
+  const busybox = findExecutable('busybox', ['/bin/busybox', '/usr/bin/busybox']);
+  return busybox ? null : 'no busybox on this machine to make the services relay from: apt-get install busybox-static';
+}
 
 /** The instance's services network: its host side is where the services listener listens. */
 export function servicesNetworkName(instanceId: string): string {
@@ -138,7 +159,7 @@ export class DockerServiceRelays implements ServiceRelays {
 
   private async makeRelayImage(): Promise<string> {
     const architecture = hostArchitecture();
-    const tag = `em-sim-relay:r${RELAY_VERSION}-${architecture}`;
+    const tag = relayTag();
     try {
       await this.docker.getImage(tag).inspect();
       return tag;
