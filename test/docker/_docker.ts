@@ -71,10 +71,11 @@ export async function uplink(sim: TestSim, user: string, files: Record<string, s
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
-/** Removes every container, network and image a test simulator made. */
+/** Removes every container, network (the users' and the services') and image a test simulator made. */
 export async function cleanupDocker(docker: Docker, instanceId: string, users: string[]): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: [`em-sim.instance=${instanceId}`] } });
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
+  await docker.getNetwork(`em-sim-services-${instanceId}`).remove().catch(() => {});
   for (const user of users) {
     await docker.getNetwork(`em-sim-${user}`).remove().catch(() => {});
     const images = await docker.listImages({ filters: { reference: [`${user}-*`] } });

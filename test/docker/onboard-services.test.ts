@@ -262,6 +262,17 @@ describe('onboard services from pods', () => {
     expect(status.data).toMatchObject({ names_in_pods: expect.arrayContaining(['satellite-telemetry.dphi-tm', 'ollama-dphi.dphi-public', 'liquid-3b.dphi-public']), problem: null });
   });
 
+  it('a relay that is gone (an engine restart, a hand) is made again for the next pod', async () => {
+    const relay = `em-sim_services_${sim.running.sim.instanceId}_${user}`;
+    await run(sim, user, { image: IMAGES.alpine, pod_name: 'first', command: 'true' });
+    await waitForState(sim, user, 'first', 'terminated', 120_000);
+    await docker.getContainer(relay).remove({ force: true });
+    await run(sim, user, { image: IMAGES.alpine, pod_name: 'again', command: 'wget -q -O /data/types.json http://satellite-telemetry.dphi-tm/api/telemetry/types' });
+    expect(await waitForState(sim, user, 'again', 'terminated', 120_000)).toMatchObject({ exitCode: 0 });
+    expect(json('types.json', 'again')).toMatchObject({ success: true, count: 6 });
+    expect((await docker.getContainer(relay).inspect()).State.Running).toBe(true);
+  });
+
   it('the zip the camera sends is a real zip (read back on the host too)', async () => {
     const res = await sim.fetch('/sim/services/telemetry/api/images', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"limit":5}' });
     expect(res.status).toBe(200);

@@ -42,7 +42,8 @@ export function servicesNetworkName(instanceId: string): string {
  * to the services' names on the user's network and sits on the instance's services network, an
  * internal bridge whose only other member is the host (the gateway), where the simulator
  * listens. Pods are never on that network; a relay forwards to that one address and port only.
- * Relays run read-only, with no capabilities but binding port 80, no new privileges, 32 MB.
+ * Relays run read-only, with no capabilities but binding port 80, no new privileges, no packet
+ * forwarding, 128 MB and 1024 processes (one per open connection), restarted if nc gives up.
  * Container names hold "_", which no pod name may contain, so no pod can take or remove one.
  */
 export class DockerServiceRelays implements ServiceRelays {
@@ -65,7 +66,7 @@ export class DockerServiceRelays implements ServiceRelays {
   async ensure(user: string, network: string, names: string[], target: RelayTarget): Promise<string> {
     await this.gateway();
     const image = await this.relayImage();
-    const name = `em-sim_services_${this.instanceId}_${user}`;
+    const name = this.relayName(user);
     await this.docker
       .getContainer(name)
       .remove({ force: true })
@@ -87,9 +88,13 @@ export class DockerServiceRelays implements ServiceRelays {
           CapDrop: ['ALL'],
           CapAdd: ['NET_BIND_SERVICE'],
           SecurityOpt: ['no-new-privileges'],
-          Memory: 32 * 1024 * 1024,
-          PidsLimit: 256,
-          RestartPolicy: { Name: 'no' },
+          // One process per open connection: room for about a thousand at once. Should nc still
+          // give up (it exits when it cannot fork), the engine starts it again.
+          Memory: 128 * 1024 * 1024,
+          PidsLimit: 1024,
+          RestartPolicy: { Name: 'always' },
+          // It forwards connections, never packets between the two networks.
+          Sysctls: { 'net.ipv4.ip_forward': '0' },
         },
         NetworkingConfig: { EndpointsConfig: { [servicesNetwork]: {} } },
       });
@@ -102,6 +107,19 @@ export class DockerServiceRelays implements ServiceRelays {
     const address = info.NetworkSettings.Networks[servicesNetwork]?.IPAddress;
     if (!address) throw new Error(`the services relay on ${network} got no address on ${servicesNetwork}`);
     return address;
+  }
+
+  async running(user: string): Promise<boolean> {
+    try {
+      return (await this.docker.getContainer(this.relayName(user)).inspect()).State.Running;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  private relayName(user: string): string {
+    return `em-sim_services_${this.instanceId}_${user}`;
   }
 
   async removeAll(): Promise<void> {

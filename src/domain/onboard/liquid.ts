@@ -77,7 +77,10 @@ export class LiquidTwin {
       .filter((m) => m !== last)
       .map((m) => `${m.role}: ${m.text}`)
       .join('\n');
-    const promptTokens = countTokens(context) + countTokens(last.text) + 6 * req.messages.length + images.length * IMAGE_TOKENS;
+    // A text far beyond the context is refused without counting every token of it.
+    const chars = context.length + last.text.length;
+    const promptTokens =
+      chars > 16 * CONTEXT ? Math.ceil(chars / 4) : countTokens(context) + countTokens(last.text) + 6 * req.messages.length + images.length * IMAGE_TOKENS;
     if (promptTokens > CONTEXT) {
       throw new LiquidError(400, `the request exceeds the available context size (${promptTokens} > ${CONTEXT} tokens), try increasing it`, 'exceed_context_size_error');
     }

@@ -34,7 +34,16 @@ export class OllamaError extends Error {
 export interface OllamaOptions {
   /** At most this many tokens are generated (Ollama's num_predict; -1 or absent: no cap). */
   num_predict?: number;
+  /** The context window in tokens (Ollama's num_ctx; default 4096, at most the model's). */
+  num_ctx?: number;
 }
+
+/** Ollama's default context window (num_ctx), tokens: a longer prompt is cut to its end. */
+const DEFAULT_NUM_CTX = 4096;
+/** How much of a prompt's end is read (characters): more than any context window holds. */
+const PROMPT_TAIL_CHARS = 256 * 1024;
+/** em-sim's cap on /api/embed inputs per request (Ollama has none; it would take minutes onboard). */
+export const MAX_EMBED_INPUTS = 512;
 
 /** POST /api/generate, decoded (images already base64-decoded). */
 export interface GenerateRequest {
@@ -177,8 +186,10 @@ export class OllamaTwin {
   /** POST /api/embed: one unit vector per input (the model's embedding length). */
   embed(user: string, model: string, inputs: string[], keepAliveSeconds?: number): { model: string; embeddings: number[][]; total_duration: number; load_duration: number; prompt_eval_count: number } {
     const m = this.model(model);
+    if (inputs.length > MAX_EMBED_INPUTS) throw new OllamaError(400, `em-sim embeds at most ${MAX_EMBED_INPUTS} inputs per request (got ${inputs.length}); send them in batches`);
     const load = this.touch(user, m, keepAliveSeconds);
-    const tokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
+    // Each input is cut to the context window, as Ollama's default truncate does.
+    const tokens = inputs.reduce((sum, text) => sum + Math.min(countTokens(text.slice(-PROMPT_TAIL_CHARS)), DEFAULT_NUM_CTX), 0);
     const evalNs = Math.round((tokens / m.promptRate) * 1e9);
     if (inputs.length) this.usage.record({ user, service: 'ollama', model: m.name, endpoint: 'embed', promptTokens: tokens, completionTokens: 0, images: 0 });
     return {
@@ -207,7 +218,8 @@ export class OllamaTwin {
     if (!mine) this.loaded.set(user, (mine = new Map()));
     const wasLoaded = (mine.get(m.name) ?? 0) > now;
     const keep = keepAliveSeconds ?? DEFAULT_KEEP_ALIVE_S;
-    mine.set(m.name, keep < 0 ? Infinity : now + keep * 1000);
+    // Negative, or longer than anyone waits (a billion seconds): loaded until unloaded.
+    mine.set(m.name, keep < 0 || keep > 1e9 ? Infinity : now + keep * 1000);
     // A cold load reads the weights at about 2 GB/s; a warm one only sets up the request.
     return wasLoaded ? 28_000_000 + (m.size % 9_000_000) : Math.round((m.size / 2e9) * 1e9);
   }
@@ -240,6 +252,9 @@ export class OllamaTwin {
     think: boolean | undefined,
     options: OllamaOptions | undefined,
   ): ModelAnswer {
+    // Onboard, a prompt longer than the context window is cut to its end.
+    prompt = { ...prompt, prompt: prompt.prompt.slice(-PROMPT_TAIL_CHARS), context: (prompt.context ?? '').slice(-PROMPT_TAIL_CHARS) };
+    const numCtx = Math.min(options?.num_ctx && options.num_ctx > 0 ? options.num_ctx : DEFAULT_NUM_CTX, m.contextLength);
     const full = simulatedAnswer(prompt);
     const thinks = m.capabilities.includes('thinking');
     const reasoning = thinks ? simulatedThinking(prompt) : '';
@@ -247,7 +262,7 @@ export class OllamaTwin {
     const shown = thinks && think === undefined ? `<think>\n${reasoning}\n</think>\n\n${full}` : full;
     const max = options?.num_predict !== undefined && options.num_predict >= 0 ? options.num_predict : undefined;
     const { text, truncated } = truncateTokens(shown, max);
-    const promptTokens = countTokens(prompt.context ?? '') + countTokens(prompt.prompt) + m.templateTokens + prompt.images.length * m.imageTokens;
+    const promptTokens = Math.min(numCtx, countTokens(prompt.context ?? '') + countTokens(prompt.prompt) + m.templateTokens + prompt.images.length * m.imageTokens);
     const evalTokens = countTokens(text) + (thinks && think ? countTokens(reasoning) : 0);
     const promptEval = Math.round((promptTokens / m.promptRate) * 1e9);
     const evalNs = Math.round((evalTokens / m.evalRate) * 1e9);

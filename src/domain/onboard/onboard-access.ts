@@ -69,9 +69,20 @@ export class OnboardAccess {
     private readonly logger: Logger,
   ) {}
 
-  /** Makes the user's network reach the services; resolves once it does (or failed, logged). */
-  ensure(user: string, network: string): Promise<void> {
-    if (!this.names.length) return Promise.resolve();
+  /**
+   * Makes the user's network reach the services; resolves once it does (or failed, logged). A
+   * relay made before is checked to be still running (an engine restart stops it) and made again
+   * if not.
+   */
+  async ensure(user: string, network: string): Promise<void> {
+    if (!this.names.length) return;
+    const before = this.ensured.get(user);
+    if (before) {
+      await before;
+      const alive = await this.relays.running(user).catch(() => false);
+      if (alive || this.ensured.get(user) !== before) return this.ensured.get(user);
+      this.ensured.delete(user);
+    }
     let work = this.ensured.get(user);
     if (!work) {
       work = this.connect(user, network).catch((err: Error) => {

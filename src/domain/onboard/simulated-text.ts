@@ -116,7 +116,7 @@ export function simulatedAnswer(p: SimulatedPrompt): string {
     parts.push(`${label} is a ${size}${facts.format === 'unknown' ? 'picture' : facts.format} of ${facts.bytes} bytes.`);
     parts.push(pick(IMAGE_SENTENCES, seed, 2 + i));
   });
-  const asked = p.prompt.trim().replace(/\s+/g, ' ');
+  const asked = p.prompt.slice(0, 400).trim().replace(/\s+/g, ' ');
   if (asked) parts.push(`You asked: "${asked.length > 80 ? `${asked.slice(0, 77)}...` : asked}".`);
   const count = 2 + (seed[0]! % 3);
   const used = new Set<string>();
@@ -128,7 +128,7 @@ export function simulatedAnswer(p: SimulatedPrompt): string {
 /** The reasoning a thinking model shows before its answer (deterministic, marked). */
 export function simulatedThinking(p: SimulatedPrompt): string {
   const seed = answerSeed(p);
-  return `[em-sim: simulated reasoning] The question is about "${p.prompt.trim().slice(0, 40)}". ${pick(GENERAL_SENTENCES, seed, 30)}`;
+  return `[em-sim: simulated reasoning] The question is about "${p.prompt.slice(0, 400).trim().slice(0, 40)}". ${pick(GENERAL_SENTENCES, seed, 30)}`;
 }
 
 /** At most maxTokens tokens of `text` (whole pieces), and whether it was cut. */

@@ -52,6 +52,9 @@ describe('TelemetryService', () => {
     expect(recent.kind === 'zip' && recent.files.map((f) => f.name)).toEqual(['20251031.png', '20240101.png']);
     const two = await t.selectImages(['20230608.png', 'nope.png'], undefined);
     expect(two).toEqual({ kind: 'not-found', name: 'nope.png' });
+    // A name asked many times goes in once: no zip is bigger than the camera's frames.
+    const repeated = await t.selectImages(Array(300).fill('20230608.png'), undefined);
+    expect(repeated.kind === 'zip' && repeated.files.map((f) => f.name)).toEqual(['20230608.png']);
     const negative = await t.selectImages([], -3);
     expect(negative).toEqual({ kind: 'zip', files: [] });
   });

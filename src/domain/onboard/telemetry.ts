@@ -140,8 +140,8 @@ export class TelemetryService {
   }
 
   /**
-   * POST /api/images: one name gives that frame; several give a zip of them; none gives a zip of
-   * every frame, newest first. `limit` caps how many go in a zip.
+   * POST /api/images: one name gives that frame; several give a zip of them (each once); none
+   * gives a zip of every frame, newest first. `limit` caps how many go in a zip.
    */
   async selectImages(names: string[] | undefined, limit: number | undefined): Promise<ImageSelection> {
     const available = await this.imageNames();
@@ -150,7 +150,8 @@ export class TelemetryService {
       const bytes = available.includes(name) ? await this.camera.read(name) : null;
       return bytes ? { kind: 'image', name, bytes } : { kind: 'not-found', name };
     }
-    let chosen = names && names.length ? names : [...available].reverse();
+    // A name asked twice is sent once: a zip never holds more than the camera has.
+    let chosen = names && names.length ? [...new Set(names)] : [...available].reverse();
     if (limit !== undefined) chosen = chosen.slice(0, Math.max(0, limit));
     const files: { name: string; bytes: Uint8Array }[] = [];
     for (const name of chosen) {

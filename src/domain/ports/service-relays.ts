@@ -24,6 +24,8 @@ export interface ServiceRelays {
    * is how the listener knows whose pod is calling.
    */
   ensure(user: string, network: string, names: string[], target: RelayTarget): Promise<string>;
+  /** Whether the user's relay is running (an engine restart or a hand stops it). */
+  running(user: string): Promise<boolean>;
   /** Removes every relay and the services network of this instance (a stop, a reset). */
   removeAll(): Promise<void>;
 }

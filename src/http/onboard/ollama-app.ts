@@ -57,9 +57,15 @@ function images(value: unknown, struct: string): Uint8Array[] {
 
 function options(body: Record<string, unknown>, struct: string): OllamaOptions | undefined {
   const opts = field(body, 'options', 'object', struct) as Record<string, unknown> | undefined;
-  if (!opts || opts['num_predict'] === undefined) return undefined;
-  if (typeof opts['num_predict'] !== 'number') throw new OllamaError(400, `option "num_predict" must be of type integer`);
-  return { num_predict: opts['num_predict'] };
+  if (!opts) return undefined;
+  const out: OllamaOptions = {};
+  for (const key of ['num_predict', 'num_ctx'] as const) {
+    const value = opts[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw new OllamaError(400, `option "${key}" must be of type integer`);
+    out[key] = value;
+  }
+  return out;
 }
 
 /** The app a relay's requests for ollama-dphi.dphi-public reach. */
@@ -85,6 +91,8 @@ export function ollamaApp(ollama: OllamaTwin, clock: Clock, pace: boolean): Hono
   app.post('/api/generate', async (c) => {
     const body = await ollamaBody(c);
     const s = 'GenerateRequest';
+    // The whole request is read before anything is answered (or metered).
+    const stream = field(body, 'stream', 'boolean', s) as boolean | undefined;
     const answer = ollama.generate(c.env.user, {
       model: (field(body, 'model', 'string', s) as string | undefined) ?? '',
       prompt: (field(body, 'prompt', 'string', s) as string | undefined) ?? '',
@@ -94,7 +102,6 @@ export function ollamaApp(ollama: OllamaTwin, clock: Clock, pace: boolean): Hono
       ...optional('options', options(body, s)),
       ...optional('keepAliveSeconds', keepAlive(body['keep_alive'])),
     });
-    const stream = field(body, 'stream', 'boolean', s) as boolean | undefined;
     const head = (at: number) => ({ model: answer.model, created_at: nanoTime(at) });
     const final = (at: number, text: string) => ({
       ...head(at),
@@ -112,6 +119,7 @@ export function ollamaApp(ollama: OllamaTwin, clock: Clock, pace: boolean): Hono
   app.post('/api/chat', async (c) => {
     const body = await ollamaBody(c);
     const s = 'ChatRequest';
+    const stream = field(body, 'stream', 'boolean', s) as boolean | undefined;
     const rawMessages = (field(body, 'messages', 'array', s) as unknown[] | undefined) ?? [];
     const messages: ChatMessage[] = rawMessages.map((m) => {
       if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new OllamaError(400, `json: cannot unmarshal ${typeof m} into Go struct field ChatRequest.messages of type api.Message`);
@@ -129,7 +137,6 @@ export function ollamaApp(ollama: OllamaTwin, clock: Clock, pace: boolean): Hono
       ...optional('options', options(body, s)),
       ...optional('keepAliveSeconds', keepAlive(body['keep_alive'])),
     });
-    const stream = field(body, 'stream', 'boolean', s) as boolean | undefined;
     const head = (at: number) => ({ model: answer.model, created_at: nanoTime(at) });
     const message = (content: string, thinking?: string) => ({ role: 'assistant', content, ...(thinking ? { thinking } : {}) });
     const final = (at: number, content: string) => ({

@@ -97,9 +97,15 @@ function parseI64(text: string): number | string {
 function parseTimestamp(text: string): number | null {
   const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text.trim());
   if (!m) return null;
-  const zone = !m[3] || m[3] === 'z' ? 'Z' : m[3].length === 3 ? `${m[3]}:00` : m[3].includes(':') ? m[3] : `${m[3].slice(0, 3)}:${m[3].slice(3)}`;
-  const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00:00'}${zone}`);
-  return Number.isNaN(ms) ? null : ms;
+  const z = m[3];
+  const zone = !z || /^z$/i.test(z) ? 'Z' : z.length === 3 ? `${z}:00` : z.includes(':') ? z : `${z.slice(0, 3)}:${z.slice(3)}`;
+  const time = m[2] ?? '00:00:00';
+  const ms = Date.parse(`${m[1]}T${time.length === 5 ? `${time}:00` : time}${zone}`);
+  if (Number.isNaN(ms)) return null;
+  // A day the month does not have (2026-02-30) is an error to PostgreSQL, not the next month.
+  const [year, month, day] = m[1]!.split('-').map(Number) as [number, number, number];
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  return probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day ? ms : null;
 }
 
 /** Why a body is not ImagesQueryParams ({images?: string[] | null, limit?: i64 | null}), or null. */

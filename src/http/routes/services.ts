@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { ONBOARD_SERVICES, SERVICE_HOSTS, type OnboardAccessStatus } from '../../domain/onboard/onboard-access.ts';
 import type { ServiceUsage } from '../../domain/onboard/service-usage.ts';
 import type { AppEnv } from '../env.ts';
-import type { ServiceApps } from '../onboard/services-app.ts';
+import { SERVICE_BODY_LIMIT, type ServiceApps } from '../onboard/services-app.ts';
+import { bodyLimit } from 'hono/body-limit';
 import type { RouteTable } from '../route-table.ts';
 
 /** What the /sim/services routes read. */
@@ -93,6 +94,13 @@ export function registerServiceRoutes(routes: RouteTable, app: Hono<AppEnv>, aut
     const target = deps.apps[service];
     const prefix = `/sim/services/${service}`;
     app.use(`${prefix}/*`, authenticate);
+    app.use(
+      `${prefix}/*`,
+      bodyLimit({
+        maxSize: SERVICE_BODY_LIMIT,
+        onError: (c) => c.json({ error: 'INVALID_PARAMETER', message: `Request body is larger than ${SERVICE_BODY_LIMIT} bytes, the most an onboard service reads` }, 413),
+      }),
+    );
     app.all(`${prefix}/*`, (c) => {
       if (!target) return c.json({ error: 'NOT_FOUND', message: `The ${service} service is turned off (services.${service}.enabled)` }, 404);
       const url = new URL(c.req.url);
