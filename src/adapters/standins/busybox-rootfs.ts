@@ -16,15 +16,19 @@ export async function busyboxRootfs(
   cleanupBinary: () => Promise<void> = async () => {},
 ): Promise<RootfsProducer> {
   const hostBusybox = findExecutable('busybox', ['/bin/busybox', '/usr/bin/busybox']);
-  if (!hostBusybox) throw missingTool('busybox (static)', 'busybox-static');
   const busybox = binary ?? hostBusybox;
+  if (!busybox) throw missingTool('busybox (static)', 'busybox-static');
   if (!(await isStaticElf(busybox))) {
     throw new Error(`${busybox} is dynamically linked and cannot run in an empty image: apt-get install busybox-static`);
   }
   const tarTool = findExecutable('tar');
   if (!tarTool) throw missingTool('tar', 'tar');
-  // The host's busybox lists the applets; Debian builds every architecture with the same configuration.
-  const applets = await listApplets(hostBusybox);
+  // The binary lists its own applets (natively, or through binfmt's emulation); else the host's
+  // busybox does: Debian builds every architecture with the same configuration.
+  const applets = await listApplets(busybox).catch((err: Error) => {
+    if (!hostBusybox || hostBusybox === busybox) throw err;
+    return listApplets(hostBusybox);
+  });
   onStep(`${busybox} with ${applets.length} applet links`);
 
   const root = await mkdtemp(path.join(tmpdir(), 'em-sim-busybox-'));

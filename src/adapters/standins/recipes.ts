@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { findExecutable, missingTool, runProducer } from './producer.ts';
  * packages (environment.md, "Images without a registry" and "arm64, like the real hardware"), for
  * the architecture asked (mmdebstrap --arch; arm64 maintainer scripts run under qemu-user-static):
  *
- * - busybox:   Debian's busybox-static with its applet links and a minimal /etc, `CMD ["/bin/sh"]`;
+ * - busybox:   Debian trixie's busybox-static with its applet links and a minimal /etc, `CMD ["/bin/sh"]`;
  * - debian:    `mmdebstrap --variant=minbase bookworm`, `CMD ["bash"]`;
  * - python:    bookworm's python3 (full standard library), wget and /usr/bin/python, `CMD ["python3"]`;
  * - node18/20: bookworm's (18) or trixie's (20) nodejs and wget, `CMD ["node"]`;
@@ -86,7 +87,7 @@ const distroless = (suite: string, include: string[], hooks: string[] = []) => (
   );
 
 const RECIPES: Record<StandinRecipeKind, Recipe> = {
-  busybox: { version: '2', config: { env: [STANDIN_PATH], cmd: ['/bin/sh'] }, produce: busyboxFor },
+  busybox: { version: '3', config: { env: [STANDIN_PATH], cmd: ['/bin/sh'] }, produce: busyboxFor },
   debian: { version: '2', config: { env: [STANDIN_PATH], cmd: ['bash'] }, produce: debianImage('bookworm', 'minbase', []) },
   python: {
     version: '3',
@@ -124,26 +125,39 @@ export const standinRecipes: StandinRecipes = {
   produce: (kind, architecture, onStep) => RECIPES[kind].produce(architecture, onStep),
 };
 
-/** The host's busybox-static when the architecture is the host's; else Debian's build of it for that architecture. */
+/**
+ * Debian trixie's busybox-static (1.37) for the architecture. Not bookworm's (1.35): its `wget -T`
+ * crashes (segmentation fault), where Alpine's busybox wget, which this stands in for, works.
+ * Without Debian's mirror, on the host's own architecture, the host's busybox-static is used,
+ * with that flaw.
+ */
 async function busyboxFor(architecture: string, onStep: (message: string) => void): Promise<RootfsProducer> {
-  if (architecture === dockerArchitecture(process.arch)) return busyboxRootfs(onStep);
+  const native = architecture === dockerArchitecture(process.arch);
   const tool = findExecutable('mmdebstrap');
-  if (!tool) throw missingTool('mmdebstrap', 'mmdebstrap');
+  if (!tool) {
+    if (native) return busyboxRootfs(onStep);
+    throw missingTool('mmdebstrap', 'mmdebstrap');
+  }
   const dir = await mkdtemp(path.join(tmpdir(), 'em-sim-busybox-deb-'));
   try {
-    onStep(`fetching Debian's busybox-static for ${architecture}`);
+    onStep(`fetching Debian trixie's busybox-static for ${architecture}`);
     const fetch = runProducer(
       tool,
-      [`--arch=${architecture}`, '--variant=extract', '--include=busybox-static', 'bookworm', dir],
+      [`--arch=${architecture}`, '--variant=extract', '--include=busybox-static', 'trixie', dir],
       () => {},
       async () => {},
     );
     fetch.tar.resume();
     await fetch.done;
-    return await busyboxRootfs(onStep, path.join(dir, 'bin', 'busybox'), () => rm(dir, { recursive: true, force: true }));
+    // trixie installs it in /usr/bin (merged /usr); bookworm in /bin.
+    const binary = [path.join(dir, 'usr', 'bin', 'busybox'), path.join(dir, 'bin', 'busybox')].find((file) => existsSync(file));
+    if (!binary) throw new Error("Debian's busybox-static package held no busybox binary");
+    return await busyboxRootfs(onStep, binary, () => rm(dir, { recursive: true, force: true }));
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
-    throw err;
+    if (!native) throw err;
+    onStep(`trixie's busybox could not be fetched (${(err as Error).message}); using this machine's busybox-static, whose wget -T crashes`);
+    return busyboxRootfs(onStep);
   }
 }
 

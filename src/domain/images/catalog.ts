@@ -27,7 +27,7 @@ export type StandinKind = (typeof STANDIN_KINDS)[number];
 
 /** What each stand-in is made of, for labels, `em-sim images --list` and the README. */
 export const STANDIN_CONTENTS: Record<StandinKind, string> = {
-  busybox: "Debian's busybox-static with its applet links (no apk)",
+  busybox: "Debian trixie's busybox-static (1.37) with its applet links (no apk)",
   debian: 'Debian bookworm, minbase',
   python: "Debian bookworm's python3 (3.11, full standard library), pip, wget",
   node18: "Debian bookworm's nodejs (18), wget; no npm or yarn",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countTokens, imageFacts, simulatedAnswer, simulatedEmbedding, truncateTokens } from './simulated-text.ts';
+import { countTokens, imageFacts, simulatedAnswer, simulatedEmbedding, streamPieces, truncateTokens } from './simulated-text.ts';
 import { serviceForHost } from './onboard-access.ts';
 
 describe('simulated answers', () => {
@@ -25,6 +25,12 @@ describe('simulated answers', () => {
     expect(imageFacts(jpeg)).toEqual({ format: 'JPEG', width: 640, height: 480, bytes: jpeg.length });
     expect(countTokens('Hello, world!')).toBe(4);
     expect(truncateTokens('one two three four', 2)).toEqual({ text: 'one two', truncated: true });
+    // One piece per token, lossless: a stream of num_predict pieces says as many tokens.
+    const text = '[em-sim: simulated answer] Onboard processing, radiation-tolerant.';
+    expect(streamPieces(text).join('')).toBe(text);
+    expect(streamPieces(text)).toHaveLength(countTokens(text));
+    expect(truncateTokens(text, 5).text).toBe('[em-sim:');
+    expect(truncateTokens(text, 7).text).toBe('[em-sim: simulated');
     expect(truncateTokens('one two', 10)).toEqual({ text: 'one two', truncated: false });
   });
 

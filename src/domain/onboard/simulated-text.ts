@@ -50,18 +50,29 @@ export function imageFacts(data: Uint8Array): ImageFacts {
 }
 
 /**
- * A rough token count in the manner of a BPE tokenizer: a short word is one token, a long one
- * two, punctuation one each. Deterministic; it is what usage and the timing fields count.
+ * The text as a rough BPE tokenizer would cut it: a short word is one token, a long one two,
+ * punctuation one each, whitespace going with the token after it. Joined, the pieces are the
+ * text. A stream sends one piece per chunk, as Ollama and llama-server send one token.
  */
-export function countTokens(text: string): number {
-  let n = 0;
-  for (const match of text.matchAll(/[\p{L}\p{N}]+|[^\s\p{L}\p{N}]/gu)) n += match[0].length > 7 ? 2 : 1;
-  return n;
+export function streamPieces(text: string): string[] {
+  const pieces: string[] = [];
+  let end = 0;
+  for (const match of text.matchAll(/\s*([\p{L}\p{N}]+|[^\s\p{L}\p{N}])/gu)) {
+    const piece = match[0];
+    const word = match[1]!;
+    if (word.length > 7) {
+      const cut = piece.length - Math.ceil(word.length / 2);
+      pieces.push(piece.slice(0, cut), piece.slice(cut));
+    } else pieces.push(piece);
+    end = match.index + piece.length;
+  }
+  if (end < text.length && pieces.length) pieces[pieces.length - 1] += text.slice(end);
+  return pieces;
 }
 
-/** The text cut into the pieces a stream sends: each word with the whitespace before it. */
-export function streamPieces(text: string): string[] {
-  return text.match(/\s*\S+/g) ?? [];
+/** How many tokens the text is (its stream pieces): what usage and the timing fields count. */
+export function countTokens(text: string): number {
+  return streamPieces(text).length;
 }
 
 const IMAGE_SENTENCES = [
@@ -135,15 +146,8 @@ export function simulatedThinking(p: SimulatedPrompt): string {
 export function truncateTokens(text: string, maxTokens: number | undefined): { text: string; truncated: boolean } {
   if (maxTokens === undefined || maxTokens < 0) return { text, truncated: false };
   const pieces = streamPieces(text);
-  let tokens = 0;
-  let out = '';
-  for (const piece of pieces) {
-    const cost = countTokens(piece);
-    if (tokens + cost > maxTokens) return { text: out, truncated: true };
-    tokens += cost;
-    out += piece;
-  }
-  return { text: out, truncated: false };
+  if (pieces.length <= maxTokens) return { text, truncated: false };
+  return { text: pieces.slice(0, maxTokens).join(''), truncated: true };
 }
 
 /** A unit vector of `dimensions` floats derived from the model and the text (an embedding's stand-in). */

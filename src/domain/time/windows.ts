@@ -132,8 +132,9 @@ function bisect(p: PredicateWindow, outside: number, inside: number): number {
     if (p.holds(mid)) inside = mid;
     else outside = mid;
   }
-  // Half-open windows: the start is the first moment inside; the end the first moment outside.
-  return inside > outside ? inside : outside;
+  // Half-open windows: the start is the first moment inside; the end the first moment outside;
+  // either on a whole second, as the edges are only known to one.
+  return Math.ceil((inside > outside ? inside : outside) / EDGE_PRECISION_MS) * EDGE_PRECISION_MS;
 }
 
 /** When t lies in a window: the end of the covered stretch (overlapping windows merged). */
