@@ -60,6 +60,7 @@ export class OnboardAccess {
   private readonly byAddress = new Map<string, string>();
   private readonly ensured = new Map<string, Promise<void>>();
   private problem: string | null = null;
+  private closed = false;
 
   constructor(
     private readonly relays: ServiceRelays,
@@ -75,7 +76,7 @@ export class OnboardAccess {
    * if not.
    */
   async ensure(user: string, network: string): Promise<void> {
-    if (!this.names.length) return;
+    if (!this.names.length || this.closed) return;
     const before = this.ensured.get(user);
     if (before) {
       await before;
@@ -106,6 +107,9 @@ export class OnboardAccess {
 
   /** Removes the relays and stops the listener (the simulator stops). */
   async close(): Promise<void> {
+    this.closed = true;
+    // A relay being made now is made before all are removed, so none outlives the simulator.
+    await Promise.allSettled([...this.ensured.values()]);
     this.ensured.clear();
     this.byAddress.clear();
     try {

@@ -144,13 +144,24 @@ export class PodService {
         const containerId = record.containerId ?? container?.id ?? null;
         if (containerId && containerId !== record.containerId) this.update(record, { containerId, phase: 'running' });
         const fresh = await this.refresh({ ...record, containerId, phase: 'running' });
-        if (fresh.phase === 'running') {
-          this.armDeadlines(fresh);
-          // The relay of the last run forwarded to a listener that is gone: the pod gets a new one.
-          void this.o.onboard?.ensure(record.username, networkName(record.username));
-        }
+        if (fresh.phase === 'running') this.armDeadlines(fresh);
         this.o.logger.info('pod adopted after restart', { user: record.username, pod: record.name, phase: fresh.phase });
       }
+    }
+    // Users who ran pods before get the onboard services back on their network in the background
+    // (an adopted pod's relay forwarded to a listener that is gone; a returning user's first pod
+    // need not wait for one).
+    if (this.o.onboard) {
+      for (const user of new Set(this.o.store.listAll().map((r) => r.username))) void this.reconnect(user);
+    }
+  }
+
+  private async reconnect(user: string): Promise<void> {
+    try {
+      await this.o.runtime.ensureNetwork(networkName(user), user);
+      await this.o.onboard?.ensure(user, networkName(user));
+    } catch (err) {
+      this.o.logger.warn('could not bring the onboard services back to a user network', { user, error: (err as Error).message });
     }
   }
 
