@@ -19,6 +19,7 @@ import { formatTable, type BenchResult } from './lib/result.ts';
 import { GiB, round } from './lib/stats.ts';
 import { writeRandomFile } from './lib/transfer.ts';
 import { scheduler } from './scheduler.ts';
+import { services } from './services.ts';
 import { standins } from './standins.ts';
 import { downlink, uplink } from './transfer.ts';
 
@@ -30,6 +31,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult[]>> 
   pods: podStart,
   scheduler,
   standins,
+  services,
 };
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
