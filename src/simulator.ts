@@ -43,6 +43,7 @@ import { listen } from './http/node-server.ts';
 import type { RouteTable } from './http/route-table.ts';
 import { VERSION } from './version.ts';
 import { DockerServiceRelays, relayProblem, servicesNetworkName } from './adapters/docker/service-relays.ts';
+import { onEngine } from './adapters/docker/instance-names.ts';
 import { FsCameraImages } from './adapters/fs/camera-images.ts';
 import { SqliteUsageStore } from './adapters/sqlite/usage-store.ts';
 import { LiquidTwin } from './domain/onboard/liquid.ts';
@@ -257,6 +258,8 @@ export interface EngineTools {
   platform: Platform;
   /** Why pods could not reach the onboard services here, or null (doctor). */
   servicesProblem(): Promise<string | null>;
+  /** Removes the instance's services relays and network (reset). */
+  removeServices(): Promise<void>;
 }
 
 /**
@@ -284,6 +287,7 @@ export function engineTools(
     catalog,
     platform,
     servicesProblem: () => relayProblem(docker),
+    removeServices: () => new DockerServiceRelays(docker, options.instanceId ?? '').removeAll(),
   };
 }
 
@@ -347,8 +351,8 @@ function onboardServices(config: SimConfig, orbit: Orbit, clock: SimClock, usage
   return { telemetry, apps, usage, access, status };
 }
 
-/** The instance's services network, for `em-sim reset`. */
-export { servicesNetworkName };
+/** The instance's services network, and the engine's name of an instance's network or container, for `em-sim reset`. */
+export { servicesNetworkName, onEngine as engineName };
 
 /** Both engine ports on one Docker connection, for the instance's containers and images. */
 function dockerEngine(docker: Docker, instanceId: string, env: NodeJS.ProcessEnv): ContainerEngine {

@@ -256,19 +256,20 @@ describe('em-sim reset', () => {
     await docker.getImage(userImage).tag({ repo: `emsimtest-keep-${user}`, tag: 'latest' });
     keep.push(shared, userImage);
     const container = await docker.createContainer({ Image: userImage, Cmd: ['/nothing'], name: `${user}-pod`, Labels: { 'em-sim.managed': 'true', 'em-sim.instance': instanceId } });
-    await docker.createNetwork({ Name: `em-sim-${user}`, Labels: { 'em-sim.managed': 'true' } });
+    const network = `em-sim-${user}.${instanceId}`;
+    await docker.createNetwork({ Name: network, Labels: { 'em-sim.managed': 'true', 'em-sim.instance': instanceId } });
 
     const run = await cli(['reset', '--yes', '--config', file]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain(`✓ removed container ${user}-pod`);
-    expect(run.stdout).toContain(`✓ removed network em-sim-${user}`);
+    expect(run.stdout).toContain(`✓ removed network ${network}`);
     expect(run.stdout).toContain(`✓ removed image ${userImage}`);
 
     expect(existsSync(path.join(dataDir, 'em-sim.db'))).toBe(false);
     expect(existsSync(path.join(dataDir, 'volumes'))).toBe(false);
     expect(readdirSync(dataDir).sort()).toEqual(['instance-id', 'secret.key']);
     await expect(container.inspect()).rejects.toMatchObject({ statusCode: 404 });
-    await expect(docker.getNetwork(`em-sim-${user}`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.getNetwork(network).inspect()).rejects.toMatchObject({ statusCode: 404 });
     await expect(docker.getImage(userImage).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect((await docker.getImage(shared).inspect()).RepoTags).toEqual([shared]);
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { SimConfig } from '../config/schema.ts';
 import { ownedBy } from '../domain/images/image-service.ts';
 import { networkName } from '../domain/pods/pod-names.ts';
-import { engineTools, instanceLabel, servicesNetworkName, simulatorState, type EngineTools } from '../simulator.ts';
+import { engineName, engineTools, instanceLabel, servicesNetworkName, simulatorState, type EngineTools } from '../simulator.ts';
 import { CliError } from './errors.ts';
 import { emSimAt, reachableUrl } from './running.ts';
 
@@ -40,7 +40,7 @@ export function describePlan(plan: ResetPlan): string[] {
   );
   if (plan.instanceId) lines.push(`  on the Docker engine: containers labelled ${instanceLabel(plan.instanceId)}`);
   if (plan.users.length) {
-    lines.push(`  on the Docker engine: networks ${plan.users.map((u) => networkName(u)).join(', ')}`);
+    if (plan.instanceId) lines.push(`  on the Docker engine: networks ${plan.users.map((u) => engineName(networkName(u), plan.instanceId!)).join(', ')}`);
     lines.push(`  on the Docker engine: images ${plan.users.map((u) => `${u}-*`).join(', ')}`);
   }
   lines.push('  kept: the configuration, secret.key and instance-id');
@@ -107,8 +107,8 @@ async function removeFromEngine(engine: EngineTools, plan: ResetPlan, done: (lin
   }
   if (plan.instanceId) {
     const name = servicesNetworkName(plan.instanceId);
-    await engine.containers.removeNetwork(name).then(
-      (existed) => existed && done(`✓ removed network ${name}`),
+    await engine.removeServices().then(
+      () => done(`✓ removed the onboard services' relays and network ${name}`),
       (err: unknown) => failed(`network ${name}`, err),
     );
   }
@@ -119,8 +119,8 @@ async function removeFromEngine(engine: EngineTools, plan: ResetPlan, done: (lin
     failed("the users' images (the engine did not list them)", err);
   }
   for (const user of plan.users) {
-    const name = networkName(user);
-    await engine.containers.removeNetwork(name).then(
+    const name = plan.instanceId ? engineName(networkName(user), plan.instanceId) : networkName(user);
+    await engine.containers.removeNetwork(networkName(user)).then(
       (existed) => existed && done(`✓ removed network ${name}`),
       (err: unknown) => failed(`network ${name} (a container outside this data directory may still use it)`, err),
     );

@@ -77,7 +77,7 @@ export async function cleanupDocker(docker: Docker, instanceId: string, users: s
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
   await docker.getNetwork(`em-sim-services-${instanceId}`).remove().catch(() => {});
   for (const user of users) {
-    await docker.getNetwork(`em-sim-${user}`).remove().catch(() => {});
+    await docker.getNetwork(`em-sim-${user}.${instanceId}`).remove().catch(() => {});
     const images = await docker.listImages({ filters: { reference: [`${user}-*`] } });
     // Untag by name, never remove by id: a loaded image may be a catalog image under the user's
     // name, and removing its id would take the catalog's tags with it.

@@ -267,7 +267,7 @@ describe('the Docker engine stopped while the simulator runs', () => {
 
     // The short pod finishes while the simulator cannot see the engine (its file shows it).
     await until('the short pod to finish', async () => {
-      const info = await docker.getContainer(`${user}-short`).inspect();
+      const info = await docker.getContainer(`${user}-short.${s.running.sim.instanceId}`).inspect();
       return info.State.Running ? undefined : true;
     });
     const shortFile = await downlinkBytes(s, user, 'short.txt', 'short');
@@ -295,7 +295,7 @@ describe('the Docker engine stopped while the simulator runs', () => {
     expect(await waitForPod(s, user, 'after', 'terminated')).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect((await downlinkBytes(s, user, 'after.txt', 'after')).bytes.toString()).toBe(`${user}\n`);
     // The long pod's status still follows the engine: killed from outside, it shows so.
-    await docker.getContainer(`${user}-long`).kill();
+    await docker.getContainer(`${user}-long.${s.running.sim.instanceId}`).kill();
     expect(await waitForPod(s, user, 'long', 'terminated')).toMatchObject({ exitCode: 137, reason: 'Error' });
   });
 });

@@ -54,7 +54,7 @@ describe('pod isolation', () => {
     expect(capEff).toBeDefined();
     // A privileged container has every capability (0000003fffffffff or more); ours has the default few.
     expect(BigInt(`0x${capEff}`)).toBeLessThan(0x3fffffffffn);
-    const inspect = await docker.getContainer(`${alice}-probe-priv`).inspect();
+    const inspect = await docker.getContainer(`${alice}-probe-priv.${sim.running.sim.instanceId}`).inspect();
     expect(inspect.HostConfig.Privileged).toBe(false);
     expect(inspect.HostConfig.NetworkMode).not.toBe('host');
     expect(inspect.HostConfig.Binds?.every((b) => !b.includes('docker.sock'))).toBe(true);
@@ -78,7 +78,7 @@ describe('pod isolation', () => {
   it("cannot reach another user's pod by name or by address", async () => {
     await run(sim, alice, { image: IMAGES.python, pod_name: 'server', max_duration: 2, namespace: true, ports: [80], command: 'python -m http.server 80' });
     await waitForState(sim, alice, 'server', 'running');
-    const info = await docker.getContainer(`${alice}-server`).inspect();
+    const info = await docker.getContainer(`${alice}-server.${sim.running.sim.instanceId}`).inspect();
     const aliceIp = Object.values(info.NetworkSettings.Networks)[0]!.IPAddress;
     expect(aliceIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
 
@@ -97,7 +97,7 @@ describe('pod isolation', () => {
       .flat()
       .filter((i) => i && i.family === 'IPv4' && !i.internal)
       .map((i) => i!.address);
-    const own = await docker.getNetwork(`em-sim-${bob}`).inspect().catch(() => null);
+    const own = await docker.getNetwork(`em-sim-${bob}.${sim.running.sim.instanceId}`).inspect().catch(() => null);
     const gateway = own?.IPAM?.Config?.[0]?.Gateway;
     const targets = [...new Set([...hostIps, ...(gateway ? [gateway] : []), '172.17.0.1'])].map((ip) => `http://${ip}:${hostPort}/`);
     targets.push('http://1.1.1.1/', 'http://example.com/');
@@ -109,14 +109,14 @@ describe('pod isolation', () => {
   it('users never share a network', async () => {
     await post(sim, alice, '/em/pod/namespace/create', {});
     await post(sim, bob, '/em/pod/namespace/create', {});
-    const a = await docker.getNetwork(`em-sim-${alice}`).inspect();
-    const b = await docker.getNetwork(`em-sim-${bob}`).inspect();
+    const a = await docker.getNetwork(`em-sim-${alice}.${sim.running.sim.instanceId}`).inspect();
+    const b = await docker.getNetwork(`em-sim-${bob}.${sim.running.sim.instanceId}`).inspect();
     expect(a.Id).not.toBe(b.Id);
     expect(a.Internal).toBe(true);
     // On alice's network: alice's pods, and the relay of the onboard services for alice alone.
     for (const container of Object.values(a.Containers ?? {})) {
       const name = (container as { Name: string }).Name;
-      expect(name.startsWith(`${alice}-`) || name === `em-sim_services_${sim.running.sim.instanceId}_${alice}`, name).toBe(true);
+      expect(name.endsWith(`.${sim.running.sim.instanceId}`) && name.startsWith(`${alice}-`) || name === `em-sim_services_${sim.running.sim.instanceId}_${alice}`, name).toBe(true);
     }
   });
 });

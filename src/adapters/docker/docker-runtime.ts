@@ -10,6 +10,7 @@ import {
 import { describeEngine, dockerAvailable, engineMissingMessage } from './engine.ts';
 import { demux, engineMessage, statusOf } from './engine-output.ts';
 import { instanceFilter, isManaged, LABEL, networkLabels, ownerOf, podLabels, RELAY_ROLE } from './labels.ts';
+import { isContainerId, onEngine } from './instance-names.ts';
 
 const PING_CACHE_MS = 1000;
 const INHIBIT_IPV4 = 'com.docker.network.bridge.inhibit_ipv4';
@@ -46,7 +47,8 @@ export class DockerRuntime implements ContainerRuntime {
     return `No Docker engine: ${engineMissingMessage(this.env)}. File endpoints keep working meanwhile.`;
   }
 
-  async ensureNetwork(name: string, user: string): Promise<void> {
+  async ensureNetwork(domainName: string, user: string): Promise<void> {
+    const name = onEngine(domainName, this.instanceId);
     try {
       const existing = await this.docker.getNetwork(name).inspect();
       if (existing.Internal && existing.Options?.[INHIBIT_IPV4] === 'true') return;
@@ -63,7 +65,7 @@ export class DockerRuntime implements ContainerRuntime {
         Name: name,
         Driver: 'bridge',
         Internal: true,
-        Labels: networkLabels(user),
+        Labels: networkLabels(this.instanceId, user),
         CheckDuplicate: true,
         Options: { [INHIBIT_IPV4]: 'true' },
       });
@@ -72,9 +74,9 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async removeNetwork(name: string): Promise<boolean> {
+  async removeNetwork(domainName: string): Promise<boolean> {
     try {
-      await this.docker.getNetwork(name).remove();
+      await this.docker.getNetwork(onEngine(domainName, this.instanceId)).remove();
       return true;
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
@@ -85,8 +87,9 @@ export class DockerRuntime implements ContainerRuntime {
   async run(spec: ContainerSpec): Promise<string> {
     let container: Docker.Container;
     try {
+      const network = onEngine(spec.network, this.instanceId);
       container = await this.docker.createContainer({
-        name: spec.name,
+        name: onEngine(spec.name, this.instanceId),
         Hostname: spec.name.slice(0, 63),
         Image: spec.image,
         ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
@@ -95,7 +98,7 @@ export class DockerRuntime implements ContainerRuntime {
         Labels: podLabels(this.instanceId, spec.owner),
         HostConfig: {
           Binds: [`${spec.volumeDir}:/data`],
-          NetworkMode: spec.network,
+          NetworkMode: network,
           // Docker refuses a CPU limit above what the host has; the node's limit is capped.
           NanoCpus: Math.round(Math.min(spec.cpus, this.hostCpus) * 1e9),
           Memory: spec.memoryBytes,
@@ -105,7 +108,7 @@ export class DockerRuntime implements ContainerRuntime {
           PidsLimit: 1024,
           RestartPolicy: { Name: 'no' },
         },
-        NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.aliases } } },
+        NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: spec.aliases } } },
       });
     } catch (err) {
       throw new StartFailure(engineMessage(err), false);
@@ -120,7 +123,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async inspect(idOrName: string): Promise<ContainerState | null> {
     try {
-      const info = await this.docker.getContainer(idOrName).inspect();
+      const info = await this.docker.getContainer(isContainerId(idOrName) ? idOrName : onEngine(idOrName, this.instanceId)).inspect();
       const state = info.State;
       const never = (t: string | undefined) => (!t || t.startsWith('0001-01-01') ? null : t);
       return {

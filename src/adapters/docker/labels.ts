@@ -75,9 +75,9 @@ export function relayLabels(instanceId: string, user?: string): Record<string, s
   };
 }
 
-/** A user's network. */
-export function networkLabels(user: string): Record<string, string> {
-  return { [LABEL.managed]: 'true', [LABEL.user]: user };
+/** A user's network of one simulator instance. */
+export function networkLabels(instanceId: string, user: string): Record<string, string> {
+  return { [LABEL.managed]: 'true', [LABEL.instance]: instanceId, [LABEL.user]: user };
 }
 
 /**

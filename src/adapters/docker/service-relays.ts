@@ -5,6 +5,7 @@ import { busyboxRootfs } from '../standins/busybox-rootfs.ts';
 import { findExecutable } from '../standins/producer.ts';
 import { engineMessage, statusOf } from './engine-output.ts';
 import { LABEL, relayLabels, RELAY_ROLE } from './labels.ts';
+import { onEngine } from './instance-names.ts';
 import { loadRootfsArchive } from './rootfs-archive.ts';
 
 /** Bumped when the relay image changes. */
@@ -98,7 +99,7 @@ export class DockerServiceRelays implements ServiceRelays {
         },
         NetworkingConfig: { EndpointsConfig: { [servicesNetwork]: {} } },
       });
-      await this.docker.getNetwork(network).connect({ Container: container.id, EndpointConfig: { Aliases: names } });
+      await this.docker.getNetwork(onEngine(network, this.instanceId)).connect({ Container: container.id, EndpointConfig: { Aliases: names } });
       await container.start();
     } catch (err) {
       throw new Error(`starting the services relay on ${network}: ${engineMessage(err)}`);
