@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, startSim, type TestSim } from '../helpers/sim.ts';
@@ -22,6 +23,17 @@ describe('authentication (SimpleJWT behaviour)', () => {
       ...(type === 'json'
         ? { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }
         : { body: new URLSearchParams(body as Record<string, string>) }),
+    });
+  /** A GET with the Authorization header's bytes exactly as given (each char one ISO-8859-1 byte). */
+  const rawGet = (path: string, authorization: string) =>
+    new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const req = request(sim.url + path, { headers: { Authorization: Buffer.from(authorization, 'latin1').toString('latin1') } }, (res) => {
+        let data = '';
+        res.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(data) }));
+      });
+      req.on('error', reject);
+      req.end();
     });
   const list = (authorization?: string) =>
     fetch(`${sim.url}/em/files/list`, { headers: authorization === undefined ? {} : { Authorization: authorization } });
@@ -72,6 +84,27 @@ describe('authentication (SimpleJWT behaviour)', () => {
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="api"');
       expect(await res.json()).toEqual(NOT_PROVIDED);
     }
+  });
+
+  it('splits the header as SimpleJWT does: on ASCII whitespace only, the type case-sensitive', async () => {
+    const token = await sim.token();
+    // header.split() on the header's ISO-8859-1 bytes: spaces and tabs separate (HTTP carries no
+    // other ASCII whitespace in a header value).
+    for (const separator of [' ', '  ', '\t', ' \t ']) {
+      const res = await rawGet('/em/files/list', `Bearer${separator}${token}`);
+      expect(res.status, JSON.stringify(separator)).toBe(200);
+    }
+    expect((await rawGet('/em/files/list', `  Bearer ${token}  `)).status).toBe(200);
+    // No other space separates: a non-breaking space (0xA0), an em space sent as UTF-8 bytes, or
+    // the type in another case make a header without a Bearer type: "not provided".
+    for (const header of [`Bearer\u00a0${token}`, `Bearer${Buffer.from('\u2003').toString('latin1')}${token}`, `bearer ${token}`, `BEARER ${token}`, `Bearer\u0085${token}`]) {
+      const res = await rawGet('/em/files/list', header);
+      expect(res.status, JSON.stringify(header.slice(0, 8))).toBe(401);
+      expect(res.body, JSON.stringify(header.slice(0, 8))).toEqual(NOT_PROVIDED);
+    }
+    // A non-breaking space inside the token's part is part of the token: not valid.
+    const tail = await rawGet('/em/files/list', `Bearer ${token}\u00a0`);
+    expect(tail).toEqual({ status: 401, body: invalid() });
   });
 
   it('answers 401 for a header with more than two parts', async () => {

@@ -5,12 +5,20 @@ import type { AppEnv } from '../env.ts';
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': 'Bearer realm="api"' };
 
 /**
+ * What Python's bytes.split() splits on: ASCII whitespace only. SimpleJWT splits the header's
+ * ISO-8859-1 bytes (`header.split()` in JWTAuthentication.get_raw_token), so a non-breaking space
+ * (0xA0) or any other Unicode space is not a separator; JavaScript's \s would take them for one.
+ */
+const ASCII_WHITESPACE = /[ \t\n\r\v\f]+/;
+
+/**
  * Authenticates the way SimpleJWT's JWTAuthentication does, down to the 401 bodies: a header
- * that is absent or not a Bearer header counts as no credentials at all.
+ * that is absent or not a Bearer header (the type is case-sensitive) counts as no credentials
+ * at all.
  */
 export function bearerAuth(tokens: TokenService): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const parts = (c.req.header('authorization') ?? '').split(/\s+/).filter(Boolean);
+    const parts = (c.req.header('authorization') ?? '').split(ASCII_WHITESPACE).filter(Boolean);
     if (parts.length === 0 || parts[0] !== 'Bearer') {
       return c.json({ detail: 'Authentication credentials were not provided.' }, 401, WWW_AUTHENTICATE);
     }
