@@ -124,14 +124,14 @@ export class FsVolumeStore implements VolumeStore {
   openDirectory(volume: VolumeRef, segments: string[], display: string): VolumeDirectory {
     const dir = this.root(volume).openExistingDir(segments, display);
     return {
-      pack: (extra) =>
+      pack: (extras) =>
         // tar-fs walks by path; start it at where the opened folder really is (the /proc link
         // itself would be packed as a link). Entries below are packed as they are, links as links.
         tarFs.pack(realpathSync(dir.self()), {
           dereference: false,
           finalize: false,
           finish: (p: tarStream.Pack) => {
-            p.entry({ name: extra.name, mode: 0o644 }, extra.content);
+            for (const extra of extras) p.entry({ name: extra.name, mode: 0o644 }, extra.content);
             p.finalize();
           },
         } as tarFs.PackOptions) as unknown as Readable,

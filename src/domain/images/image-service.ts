@@ -93,7 +93,10 @@ export class ImageService {
       try {
         await this.images.build({
           // Each FROM as it was checked, so that the engine's builder cannot read it otherwise.
-          context: contextDir.pack({ name: DOCKERFILE_IN_CONTEXT, content: parsed.rewritten }),
+          context: contextDir.pack([
+            { name: DOCKERFILE_IN_CONTEXT, content: parsed.rewritten },
+            { name: '.dockerignore', content: contextIgnore(this.readContextIgnore(ref, contextSegments, context)) },
+          ]),
           dockerfile: DOCKERFILE_IN_CONTEXT,
           tag,
           owner: ref.username,
@@ -270,6 +273,21 @@ export class ImageService {
     return problems;
   }
 
+  /** The context's own .dockerignore, or '' when it has none (or none that is a file under 1 MiB). */
+  private readContextIgnore(ref: VolumeRef, contextSegments: string[], context: string): string {
+    try {
+      const file = this.store.openFile(ref, [...contextSegments, '.dockerignore'], `${context}/.dockerignore`);
+      try {
+        return file.size > DOCKERFILE_MAX ? '' : file.readText();
+      } finally {
+        file.close();
+      }
+    } catch (err) {
+      if (err instanceof SimError) return '';
+      throw err;
+    }
+  }
+
   private readDockerfile(ref: VolumeRef, segments: string[], display: string, onMissing: () => Error): string {
     const file: VolumeFile = openOr(() => this.store.openFile(ref, segments, display), onMissing);
     try {
@@ -286,6 +304,16 @@ function userImageRef(username: string, image: string): string {
   const ref = ImageReference.parse(image);
   const prefixed = ref.name.startsWith(`${username}-`) ? ref.name : `${username}-${ref.name}`;
   return ref.digest !== undefined ? ref.renamed(prefixed).toString() : `${prefixed}:${ref.tagOrLatest}`;
+}
+
+/**
+ * The .dockerignore sent with a build: the context's own patterns, plus the Dockerfile em-sim
+ * sends and the .dockerignore itself. The engine's builder removes both from the context when
+ * its .dockerignore names them (moby builder/remotecontext/detect.go, removeDockerfile), so
+ * `COPY . /x` copies neither: nothing of em-sim's reaches an image.
+ */
+function contextIgnore(own: string): string {
+  return `${own}${own && !own.endsWith('\n') ? '\n' : ''}${DOCKERFILE_IN_CONTEXT}\n.dockerignore\n`;
 }
 
 /** The platforms a FROM may ask for in arm64 mode: CG2's own. */

@@ -36,8 +36,11 @@ export interface VolumeFile {
 
 /** A folder of a volume, opened. */
 export interface VolumeDirectory {
-  /** The folder's content as a tar stream (links packed as links) plus one extra file. */
-  pack(extra: { name: string; content: string }): Readable;
+  /**
+   * The folder's content as a tar stream (links packed as links) plus extra files at its root,
+   * after it (an extra file replaces the folder's own of that name when the tar is unpacked).
+   */
+  pack(extras: { name: string; content: string }[]): Readable;
   close(): void;
 }
 
