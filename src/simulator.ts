@@ -127,7 +127,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     options.catalogOptions,
   );
   catalog.onProgress(options.onCatalogProgress ?? ((progress) => logger.info('catalog image', { ...progress })));
-  const images = new ImageService(engine.images, volumes, volumeStore, catalog, hostArchitecture());
+  const images = new ImageService(engine.images, volumes, volumeStore, catalog, hostArchitecture(), instanceId);
   const orbit = new Orbit(config.services.telemetry.tle);
   const nodes = new NodeSchedule(nodesSettings(config, orbit));
   const services = onboardServices(config, orbit, clock, new ServiceUsage(new SqliteUsageStore(db), clock), logger, docker, instanceId);

@@ -249,12 +249,15 @@ describe('em-sim reset', () => {
     expect(readdirSync(path.join(dataDir, 'volumes', user))).toEqual(['other']);
 
     // What a run of the simulator leaves on the engine: a container labelled with the instance,
-    // the user's network, a user image; plus a tag outside the user's prefix on the same image.
-    const userImage = `${user}-thing:latest`;
+    // the user's network, a user image; plus a tag outside the user's prefix on the same image,
+    // and the same user's image of another simulator (another instance), which stay.
+    const userImage = `${user}-thing.${instanceId}:latest`;
     const shared = `emsimtest-keep-${user}:latest`;
-    await importEmptyImage(`${user}-thing`);
+    const otherInstance = `${user}-thing.0123456789ab:latest`;
+    await importEmptyImage(`${user}-thing.${instanceId}`);
     await docker.getImage(userImage).tag({ repo: `emsimtest-keep-${user}`, tag: 'latest' });
-    keep.push(shared, userImage);
+    await docker.getImage(userImage).tag({ repo: `${user}-thing.0123456789ab`, tag: 'latest' });
+    keep.push(shared, userImage, otherInstance);
     const container = await docker.createContainer({ Image: userImage, Cmd: ['/nothing'], name: `${user}-pod`, Labels: { 'em-sim.managed': 'true', 'em-sim.instance': instanceId } });
     const network = `em-sim-${user}.${instanceId}`;
     await docker.createNetwork({ Name: network, Labels: { 'em-sim.managed': 'true', 'em-sim.instance': instanceId } });
@@ -271,7 +274,7 @@ describe('em-sim reset', () => {
     await expect(container.inspect()).rejects.toMatchObject({ statusCode: 404 });
     await expect(docker.getNetwork(network).inspect()).rejects.toMatchObject({ statusCode: 404 });
     await expect(docker.getImage(userImage).inspect()).rejects.toMatchObject({ statusCode: 404 });
-    expect((await docker.getImage(shared).inspect()).RepoTags).toEqual([shared]);
+    expect((await docker.getImage(shared).inspect()).RepoTags.sort()).toEqual([otherInstance, shared].sort());
 
     // The simulator starts afresh on the directory: empty volumes, same secret.
     await using again = await startSim({ dataDir, users: [user] });

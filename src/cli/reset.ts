@@ -41,7 +41,7 @@ export function describePlan(plan: ResetPlan): string[] {
   if (plan.instanceId) lines.push(`  on the Docker engine: containers labelled ${instanceLabel(plan.instanceId)}`);
   if (plan.users.length) {
     if (plan.instanceId) lines.push(`  on the Docker engine: networks ${plan.users.map((u) => engineName(networkName(u), plan.instanceId!)).join(', ')}`);
-    lines.push(`  on the Docker engine: images ${plan.users.map((u) => `${u}-*`).join(', ')}`);
+    if (plan.instanceId) lines.push(`  on the Docker engine: images ${plan.users.map((u) => `${u}-*.${plan.instanceId}`).join(', ')}`);
   }
   lines.push('  kept: the configuration, secret.key and instance-id');
   return lines;
@@ -125,7 +125,7 @@ async function removeFromEngine(engine: EngineTools, plan: ResetPlan, done: (lin
       (err: unknown) => failed(`network ${name} (a container outside this data directory may still use it)`, err),
     );
     // Untag by name, never remove by id: a user's tag may share its image with a catalog tag.
-    for (const tag of images.flatMap((image) => image.repoTags).filter((t) => ownedBy(user, t))) {
+    for (const tag of images.flatMap((image) => image.repoTags).filter((t) => plan.instanceId !== null && ownedBy(user, t, plan.instanceId))) {
       await engine.images.remove(tag).then(
         () => done(`✓ removed image ${tag}`),
         (err: unknown) => failed(`image ${tag}`, err),

@@ -76,4 +76,26 @@ describe('two simulators on one engine', () => {
       [`${user}-same.${a}`, `${user}-same.${b}`, `${user}-web.${a}`, `${user}-web.${b}`, `em-sim_services_${a}_${user}`, `em-sim_services_${b}_${user}`].sort(),
     );
   });
+
+  it("build the same user's same image name at the same time, each getting its own", async () => {
+    await Promise.all(
+      [one, two].map(async (sim, i) => {
+        await uplink(sim, user, { Dockerfile: `FROM alpine:latest
+RUN echo "built by simulator ${i + 1}" > /built.txt
+CMD cp /built.txt /data/
+` }, { dest_path: 'tool' });
+        const build = await sim.fetch('/em/pod/image/build', { user, method: 'POST', body: new URLSearchParams({ dockerfile: 'tool/Dockerfile', context: 'tool', image: 'tool' }) });
+        expect(build.status, await build.clone().text()).toBe(200);
+      }),
+    );
+    for (const [i, sim] of [one, two].entries()) {
+      const list = (await (await sim.fetch('/em/pod/image/list', { user })).json()) as { data: { name: string; tag: string }[] };
+      expect(list.data.map((image) => `${image.name}:${image.tag}`)).toEqual([`${user}-tool:latest`]);
+      await run(sim, user, { image: 'tool', pod_name: 'tool' });
+      expect(await waitForState(sim, user, 'tool', 'terminated', 120_000)).toMatchObject({ exitCode: 0 });
+      const res = await sim.fetch('/em/files/downlink?pod_name=tool&filepath=built.txt', { user });
+      expect(await res.text()).toBe(`built by simulator ${i + 1}
+`);
+    }
+  });
 });

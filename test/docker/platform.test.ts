@@ -167,7 +167,7 @@ describe('arm64 pods and the onboard catalog', () => {
   it("a user's image never passes for a stand-in, whatever labels its Dockerfile writes", async () => {
     await uplink(sim, user, { Dockerfile: 'FROM alpine:3.19\nLABEL em-sim.standin=true em-sim.standin.kind=busybox em-sim.standin.recipe=2\n' }, { dest_path: 'labels' });
     expect((await post(sim, user, '/em/pod/image/build', { dockerfile: 'labels/Dockerfile', context: 'labels', image: 'labels' })).status).toBe(200);
-    const labels = (await docker.getImage(`${user}-labels:latest`).inspect()).Config.Labels ?? {};
+    const labels = (await docker.getImage(`${user}-labels.${sim.running.sim.instanceId}:latest`).inspect()).Config.Labels ?? {};
     expect(labels['em-sim.standin']).toBe('false');
     expect(labels['em-sim.standin.kind']).toBe('');
   });

@@ -31,7 +31,12 @@ export interface ParsedDockerfile {
 }
 
 /** Parses a Dockerfile; `buildArgs` are the build's arguments (they override global ARG defaults). */
-export function parseDockerfile(text: string, buildArgs: Record<string, string> = {}): ParsedDockerfile {
+export function parseDockerfile(
+  text: string,
+  buildArgs: Record<string, string> = {},
+  /** The name each FROM's base (not an earlier stage) is written with in `rewritten`. */
+  engineBase: (base: string) => string = (base) => base,
+): ParsedDockerfile {
   const physical = text.split(/\r?\n/);
   const escape = escapeDirective(physical);
   const continuation = new RegExp(`${escapeRegExp(escape)}[ \\t]*$`);
@@ -65,7 +70,8 @@ export function parseDockerfile(text: string, buildArgs: Record<string, string> 
       froms.push(from);
       if (from.stage) stages.add(from.stage.toLowerCase());
       if (from.base !== null) {
-        const literal = `FROM ${from.platform !== undefined ? `--platform=${from.platform} ` : ''}${from.base}${from.stage ? ` AS ${from.stage}` : ''}`;
+        const base = from.earlierStage ? from.base : engineBase(from.base);
+        const literal = `FROM ${from.platform !== undefined ? `--platform=${from.platform} ` : ''}${base}${from.stage ? ` AS ${from.stage}` : ''}`;
         out[first] = literal;
         for (let k = first + 1; k <= i; k++) out[k] = '';
       }

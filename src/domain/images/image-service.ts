@@ -49,7 +49,20 @@ export class ImageService {
     private readonly catalog: CatalogImages,
     /** The engine host's architecture in Docker's words, for BUILDPLATFORM. */
     private readonly hostArchitecture: string,
+    /**
+     * The simulator instance (DATA_DIR/instance-id): on the engine, a user's image USER-NAME:TAG
+     * is USER-NAME.INSTANCE:TAG, so simulators sharing an engine never see or overwrite each
+     * other's images. Users still name and list them USER-NAME. '' keeps the bare names.
+     */
+    private readonly instance: string = '',
   ) {}
+
+  /** The engine's reference of a user's image reference (USER-NAME[:TAG] or @digest). */
+  private onEngine(userRef: string): string {
+    if (!this.instance) return userRef;
+    const ref = ImageReference.parse(userRef);
+    return ref.renamed(`${ref.name}.${this.instance}`).toString();
+  }
 
   /** The platform pods and builds run as. */
   get platform(): Platform {
@@ -68,7 +81,7 @@ export class ImageService {
    * build fails; INVALID_IMAGE_NAME; INVALID_PATH / ILLEGAL_PATH for the paths.
    */
   async build(ref: VolumeRef, dockerfile: string, context: string, image: string): Promise<void> {
-    const tag = this.checkedUserTag(ref.username, image);
+    const tag = this.onEngine(this.checkedUserTag(ref.username, image));
     const display = volumeDisplayPath(ref);
     const fail = (lines: string[]) => new SimError('BUILD_FAILED', 'Docker build failed', { log_tail: lines.slice(-LOG_TAIL) });
     const contextSegments = parseVolumePath(context, 'context');
@@ -85,7 +98,8 @@ export class ImageService {
       );
       const platform = this.catalog.platform;
       const buildArgs = platformBuildArgs(platform, this.hostArchitecture);
-      const parsed = parseDockerfile(content, buildArgs);
+      // The user's own bases go to the engine under their instance's names.
+      const parsed = parseDockerfile(content, buildArgs, (base) => (isOwnBase(ref.username, base) ? this.onEngine(base) : base));
       const refused = this.refusedBases(ref.username, parsed.froms);
       if (refused.length) throw fail(refused);
       const baseProblems = await this.prepareBases(parsed.froms);
@@ -140,11 +154,24 @@ export class ImageService {
           ]);
         }
       };
+      let loaded: string[] = [];
+      const keep = (tags: string[] | null) => {
+        check(tags);
+        loaded = tags ?? [];
+      };
       try {
-        await this.images.load(file.stream(), check);
+        await this.images.load(file.stream(), keep);
       } catch (err) {
         if (err instanceof EngineLogFailure) throw fail(err.logLines);
         throw err;
+      }
+      // The archive's names are the user's (USER-NAME): each becomes the instance's, and the bare
+      // name goes, so that another simulator's images of that name are never touched for long.
+      if (this.instance) {
+        for (const tag of loaded) {
+          await this.images.tag(tag, this.onEngine(tag));
+          await this.images.remove(tag);
+        }
       }
     } finally {
       file.close();
@@ -156,9 +183,10 @@ export class ImageService {
     const out: ImageListItem[] = [];
     for (const info of await this.images.list()) {
       for (const repoTag of info.repoTags) {
-        if (!ownedBy(username, repoTag)) continue;
+        if (!ownedBy(username, repoTag, this.instance)) continue;
         const parsed = ImageReference.parse(repoTag);
-        out.push({ name: parsed.name, tag: parsed.tagOrLatest, id: info.id, size: info.size, created: info.created, architecture: info.architecture });
+        const name = this.instance ? parsed.name.slice(0, -(this.instance.length + 1)) : parsed.name;
+        out.push({ name, tag: parsed.tagOrLatest, id: info.id, size: info.size, created: info.created, architecture: info.architecture });
       }
     }
     return out.sort((a, b) => (a.name + a.tag).localeCompare(b.name + b.tag));
@@ -180,7 +208,7 @@ export class ImageService {
     const name = userImageRef(username, image);
     // A name that is too long once prefixed cannot be one of the user's images.
     if ((!image.includes('/') || !image.includes('@')) && ImageReference.isValid(name)) {
-      const own = await this.images.inspect(name);
+      const own = await this.images.inspect(this.onEngine(name));
       if (own) return { id: own.id, name, architectureProblem: architectureProblem(name, own.architecture) };
     }
     const entry = this.catalog.find(image);
@@ -260,7 +288,7 @@ export class ImageService {
         entries.set(entry.ref, { base, entry });
         continue;
       }
-      const own = await this.images.inspect(base);
+      const own = await this.images.inspect(this.onEngine(base));
       if (!own) problems.push(`FROM ${base}: no such image on this machine: build or load it first (builds never pull)\n`);
       const problem = own && this.catalog.platform.mode === 'arm64' ? architectureProblem(base, own.architecture) : null;
       if (problem) problems.push(`FROM ${base}: ${problem}\n`);
@@ -324,9 +352,15 @@ function isOwnBase(username: string, base: string): boolean {
   return !base.includes('/') && ownedBy(username, base);
 }
 
-/** Whether a reference (as stored in the engine) belongs to the user. */
-export function ownedBy(username: string, repoTag: string): boolean {
-  return repoTag.startsWith(`${username}-`);
+/**
+ * Whether a reference belongs to the user: named USER-…, and, given the simulator instance, one
+ * of that instance's on the engine (USER-NAME.INSTANCE).
+ */
+export function ownedBy(username: string, repoTag: string, instance = ''): boolean {
+  if (!repoTag.startsWith(`${username}-`)) return false;
+  if (!instance) return true;
+  const ref = ImageReference.isValid(repoTag) ? ImageReference.parse(repoTag) : null;
+  return ref !== null && ref.name.endsWith(`.${instance}`);
 }
 
 /** Where the real EM keeps a volume, as its error messages show it. */
