@@ -37,4 +37,17 @@ describe('builds', () => {
     expect(await waitForState(sim, user, 'inside', 'terminated', 120_000)).toMatchObject({ exitCode: 0 });
     expect(await downlink(sim, user, 'ls.txt', 'inside')).toEqual({ status: 200, text: '.\n..\nDockerfile\nb.txt\n' });
   });
+
+  it("a name the builder cannot tag fails as the EM's build does: BUILD_FAILED with BuildKit's words; an uppercase tag is fine", async () => {
+    await uplink(sim, user, { Dockerfile: 'FROM alpine:latest\n' }, { dest_path: 'named' });
+    const build = (image: string) => post(sim, user, '/em/pod/image/build', { dockerfile: 'named/Dockerfile', context: 'named', image });
+    expect(await build('MyTool')).toEqual({
+      status: 400,
+      body: { error: 'BUILD_FAILED', message: 'Docker build failed', log_tail: [`ERROR: invalid tag "${user}-MyTool": repository name must be lowercase\n`] },
+    });
+    expect((await build('my tool')).body.log_tail).toEqual([`ERROR: invalid tag "${user}-my tool": invalid reference format\n`]);
+    expect((await build('tool:V2')).status).toBe(200);
+    const list = (await (await sim.fetch('/em/pod/image/list', { user })).json()) as { data: { name: string; tag: string }[] };
+    expect(list.data.map((i) => `${i.name}:${i.tag}`)).toContain(`${user}-tool:V2`);
+  });
 });

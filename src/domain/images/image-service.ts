@@ -81,9 +81,13 @@ export class ImageService {
    * build fails; INVALID_IMAGE_NAME; INVALID_PATH / ILLEGAL_PATH for the paths.
    */
   async build(ref: VolumeRef, dockerfile: string, context: string, image: string): Promise<void> {
-    const tag = this.onEngine(this.checkedUserTag(ref.username, image));
     const display = volumeDisplayPath(ref);
     const fail = (lines: string[]) => new SimError('BUILD_FAILED', 'Docker build failed', { log_tail: lines.slice(-LOG_TAIL) });
+    // The EM hands `docker build -t USER-IMAGE` a name it does not check first: the builder's own
+    // words come back in log_tail.
+    const tagProblem = buildTagProblem(ref.username, image);
+    if (tagProblem) throw fail([tagProblem]);
+    const tag = this.onEngine(this.checkedUserTag(ref.username, image));
     const contextSegments = parseVolumePath(context, 'context');
     const dockerfileSegments = parseVolumePath(dockerfile, 'dockerfile');
     const contextMissing = () => fail([`unable to prepare context: path "${joinDisplay(display, contextSegments)}" not found\n`]);
@@ -342,6 +346,24 @@ function userImageRef(username: string, image: string): string {
  */
 function contextIgnore(own: string): string {
   return `${own}${own && !own.endsWith('\n') ? '\n' : ''}${DOCKERFILE_IN_CONTEXT}\n.dockerignore\n`;
+}
+
+/**
+ * What BuildKit's `docker build -t USER-IMAGE` says of a tag it cannot use, or null: its wording
+ * ("ERROR: invalid tag …: repository name must be lowercase"). A registry or digest in the name
+ * (which em-sim refuses: the image would not be the user's) gets em-sim's own line.
+ */
+function buildTagProblem(username: string, image: string): string | null {
+  const tagged = image.startsWith(`${username}-`) ? image : `${username}-${image}`;
+  if (image.includes('/') || image.includes('@')) {
+    return `ERROR: invalid tag "${tagged}": em-sim builds your own images only: no registry, path or digest in the image name\n`;
+  }
+  if (ImageReference.isValid(tagged) && ImageReference.isValid(userImageRef(username, image))) return null;
+  const colon = tagged.lastIndexOf(':');
+  const repository = colon === -1 ? tagged : tagged.slice(0, colon);
+  const lowered = `${repository.toLowerCase()}${colon === -1 ? '' : tagged.slice(colon)}`;
+  if (repository !== repository.toLowerCase() && ImageReference.isValid(lowered)) return `ERROR: invalid tag "${tagged}": repository name must be lowercase\n`;
+  return `ERROR: invalid tag "${tagged}": invalid reference format\n`;
 }
 
 /** The platforms a FROM may ask for in arm64 mode: CG2's own. */
