@@ -38,6 +38,18 @@ describe('builds', () => {
     expect(await downlink(sim, user, 'ls.txt', 'inside')).toEqual({ status: 200, text: '.\n..\nDockerfile\nb.txt\n' });
   });
 
+  it('a build that replaces an image leaves no untagged image behind', async () => {
+    await uplink(sim, user, { Dockerfile: 'FROM alpine:latest\nRUN echo one > /v\n' }, { dest_path: 'again' });
+    const build = () => post(sim, user, '/em/pod/image/build', { dockerfile: 'again/Dockerfile', context: 'again', image: 'again' });
+    expect((await build()).status).toBe(200);
+    const tag = `${user}-again.${sim.running.sim.instanceId}:latest`;
+    const first = (await docker.getImage(tag).inspect()).Id;
+    await uplink(sim, user, { Dockerfile: 'FROM alpine:latest\nRUN echo two > /v\n' }, { dest_path: 'again' });
+    expect((await build()).status).toBe(200);
+    expect((await docker.getImage(tag).inspect()).Id).not.toBe(first);
+    await expect(docker.getImage(first).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
   it("a name the builder cannot tag fails as the EM's build does: BUILD_FAILED with BuildKit's words; an uppercase tag is fine", async () => {
     await uplink(sim, user, { Dockerfile: 'FROM alpine:latest\n' }, { dest_path: 'named' });
     const build = (image: string) => post(sim, user, '/em/pod/image/build', { dockerfile: 'named/Dockerfile', context: 'named', image });

@@ -108,6 +108,7 @@ export class ImageService {
       if (refused.length) throw fail(refused);
       const baseProblems = await this.prepareBases(parsed.froms);
       if (baseProblems.length) throw fail(baseProblems);
+      const previous = await this.images.inspect(tag);
       try {
         await this.images.build({
           // Each FROM as it was checked, so that the engine's builder cannot read it otherwise.
@@ -125,9 +126,22 @@ export class ImageService {
         if (err instanceof EngineLogFailure) throw fail(err.logLines);
         throw err;
       }
+      await this.dropReplaced(previous?.id, tag);
     } finally {
       contextDir.close();
     }
+  }
+
+  /**
+   * The image a tag named before a build or load replaced it, removed when nothing else names or
+   * runs it: replaced builds leave no `<none>` images behind. One a container still uses (a pod
+   * kept for a restart to adopt) or another tag names stays; the engine refuses, and that is fine.
+   */
+  private async dropReplaced(previousId: string | undefined, tag: string): Promise<void> {
+    if (!previousId) return;
+    const now = await this.images.inspect(tag);
+    if (!now || now.id === previousId) return;
+    await this.images.remove(previousId).catch(() => {});
   }
 
   /**
@@ -173,8 +187,10 @@ export class ImageService {
       // name goes, so that another simulator's images of that name are never touched for long.
       if (this.instance) {
         for (const tag of loaded) {
+          const previous = await this.images.inspect(this.onEngine(tag));
           await this.images.tag(tag, this.onEngine(tag));
           await this.images.remove(tag);
+          await this.dropReplaced(previous?.id, this.onEngine(tag));
         }
       }
     } finally {
