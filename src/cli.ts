@@ -156,10 +156,11 @@ command("reset")
   .option('-c, --config <path>', CONFIG_HELP)
   .option('--data-dir <dir>', DATA_DIR_HELP)
   .option('-y, --yes', 'do not ask; remove straight away')
-  .action(async (opts: { config?: string; dataDir?: string; yes?: boolean }) => {
+  .option('--all-instances', "also remove every other em-sim instance's containers, networks and users' images on this engine (other simulators lose theirs; the catalog's images stay)")
+  .action(async (opts: { config?: string; dataDir?: string; yes?: boolean; allInstances?: boolean }) => {
     const { config } = loadConfig({ configPath: opts.config, overrides: opts });
     await refuseIfRunning(config);
-    const plan = planReset(config);
+    const plan = { ...planReset(config), allInstances: Boolean(opts.allInstances) };
     if (!opts.yes) {
       if (!process.stdin.isTTY) {
         throw new CliError(`reset removes the database and volumes of ${plan.dataDir} and cannot ask without a terminal: pass --yes to confirm`);

@@ -44,6 +44,7 @@ import type { RouteTable } from './http/route-table.ts';
 import { VERSION } from './version.ts';
 import { DockerServiceRelays, relayProblem, servicesNetworkName } from './adapters/docker/service-relays.ts';
 import { onEngine } from './adapters/docker/instance-names.ts';
+import { emSimThings, removeThings, type InstanceThings } from './adapters/docker/leftovers.ts';
 import { FsCameraImages } from './adapters/fs/camera-images.ts';
 import { SqliteUsageStore } from './adapters/sqlite/usage-store.ts';
 import { LiquidTwin } from './domain/onboard/liquid.ts';
@@ -260,6 +261,10 @@ export interface EngineTools {
   servicesProblem(): Promise<string | null>;
   /** Removes the instance's services relays and network (reset). */
   removeServices(): Promise<void>;
+  /** What every em-sim instance has on the engine (doctor, reset --all-instances). */
+  instances(): Promise<InstanceThings[]>;
+  /** Removes one instance's containers, networks and users' images. */
+  removeInstance(things: InstanceThings): Promise<{ removed: string[]; failed: string[] }>;
 }
 
 /**
@@ -288,6 +293,8 @@ export function engineTools(
     platform,
     servicesProblem: () => relayProblem(docker),
     removeServices: () => new DockerServiceRelays(docker, options.instanceId ?? '').removeAll(),
+    instances: () => emSimThings(docker),
+    removeInstance: (things) => removeThings(docker, things),
   };
 }
 
@@ -353,6 +360,7 @@ function onboardServices(config: SimConfig, orbit: Orbit, clock: SimClock, usage
 
 /** The instance's services network, and the engine's name of an instance's network or container, for `em-sim reset`. */
 export { servicesNetworkName, onEngine as engineName };
+export type { InstanceThings };
 
 /** Both engine ports on one Docker connection, for the instance's containers and images. */
 function dockerEngine(docker: Docker, instanceId: string, env: NodeJS.ProcessEnv): ContainerEngine {

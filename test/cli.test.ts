@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -9,6 +10,7 @@ import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectDocker } from '../src/adapters/docker/engine.ts';
 import { runDoctor } from '../src/cli/doctor.ts';
+import { engineTools } from '../src/simulator.ts';
 import { buildConfig } from '../src/config/load.ts';
 import type { SimConfigInput } from '../src/config/schema.ts';
 import { form, PASSWORD, startSim, tempDir as newTempDir, uniqueName } from './helpers/sim.ts';
@@ -234,6 +236,39 @@ describe('em-sim reset', () => {
     const stream = (await docker.importImage(pack as unknown as NodeJS.ReadableStream, { repo, tag: 'latest' } as never)) as unknown as NodeJS.ReadableStream;
     await new Promise((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve(undefined))));
   }
+
+  it("doctor finds another simulator's leftovers on the engine, offering reset --all-instances, which removes each instance's things", async () => {
+    docker = connectDocker();
+    const user = uniqueName('r');
+    const { dataDir } = configFile({ users: [{ username: user, password: PASSWORD }] });
+    const config = buildConfig({ data_dir: dataDir, users: [{ username: user, password: PASSWORD }] });
+    // A stopped simulator of another data directory left a pod, its network and an image.
+    const other = randomBytes(6).toString('hex');
+    const image = `${user}-tool.${other}:latest`;
+    await importEmptyImage(`${user}-tool.${other}`);
+    keep.push(image);
+    const labels = { 'em-sim.managed': 'true', 'em-sim.instance': other };
+    const container = await docker.createContainer({ Image: image, Cmd: ['/nothing'], name: `${user}-pod.${other}`, Labels: labels });
+    const network = await docker.createNetwork({ Name: `em-sim-${user}.${other}`, Labels: labels });
+
+    const found = (await runDoctor(config)).find((c) => c.name === 'other simulators');
+    expect(found).toMatchObject({ ok: false, required: false, fix: expect.stringContaining('em-sim reset --all-instances') });
+    expect(found!.detail).toContain(`${other}: 1 container, 1 network, 1 image`);
+
+    // What reset --all-instances does for each instance (the command itself would also take the
+    // things of the other test files running beside this one, so it runs on this instance only).
+    const tools = engineTools(config);
+    const things = (await tools.instances()).find((t) => t.instance === other)!;
+    const { removed, failed } = await tools.removeInstance(things);
+    expect(failed).toEqual([]);
+    expect(removed).toEqual([`container ${user}-pod.${other}`, `network em-sim-${user}.${other}`, `image ${image}`]);
+    const plan = await cli(['reset', '--help']);
+    expect(plan.stdout).toContain('--all-instances');
+    await expect(container.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(network.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.getImage(image).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect((await runDoctor(config)).find((c) => c.name === 'other simulators')?.detail).not.toContain(other);
+  });
 
   it('--yes removes the containers, network and images it made, the database and the volumes; keeps the rest', async () => {
     docker = connectDocker();

@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SimConfig } from '../config/schema.ts';
-import { arm64EmulationState, BINFMT_DIR, engineTools, simulatorPlatform, type EngineTools } from '../simulator.ts';
+import { arm64EmulationState, BINFMT_DIR, engineTools, simulatorPlatform, simulatorState, type EngineTools } from '../simulator.ts';
 import { emSimAt } from './running.ts';
 
 /**
@@ -51,6 +51,7 @@ export async function runDoctor(config: SimConfig, options: DoctorOptions = {}):
   checks.push(await checkImages(config, engine.tools, options.configSource ?? null));
   checks.push(checkPlatform(config, options.binfmtDir ?? BINFMT_DIR, env));
   checks.push(await checkServices(config, engine.tools));
+  checks.push(await checkOtherInstances(config, engine.tools));
   checks.push(await checkPort(config.server.host, config.server.port));
   checks.push(checkDisk(config.data_dir, options.minFreeBytes ?? MIN_FREE_BYTES, config.limits.uplink_max_bytes));
   return checks;
@@ -160,6 +161,40 @@ function checkPlatform(config: SimConfig, binfmtDir: string, env: NodeJS.Process
     required: false,
     detail: `native mode, because arm64 cannot run here (${why})${remote}: an image built for linux/${platform.architecture} runs here but would fail on CG2's arm64 nodes`,
     fix: install,
+  };
+}
+
+/**
+ * Other simulators' things on this engine (another data directory's, or a stopped one's): they
+ * do not disturb this simulator, but a stopped one's pile up. Offered for removal.
+ */
+async function checkOtherInstances(config: SimConfig, tools: EngineTools | null): Promise<Check> {
+  const name = 'other simulators';
+  if (!tools) return { name, ok: true, required: false, detail: 'not checked: no Docker engine' };
+  const mine = simulatorState(config).instanceId;
+  let all;
+  try {
+    all = await tools.instances();
+  } catch (err) {
+    return { name, ok: false, required: false, detail: `the engine did not list its containers: ${(err as Error).message}` };
+  }
+  const others = all.filter((t) => t.instance !== mine);
+  if (!others.length) return { name, ok: true, required: false, detail: 'nothing of any other em-sim on this engine' };
+  const describe = (t: (typeof others)[number]) => {
+    const running = t.containers.filter((c) => c.running).length;
+    const parts = [
+      t.containers.length && `${t.containers.length} container${t.containers.length > 1 ? 's' : ''}${running ? ` (${running} running)` : ''}`,
+      t.networks.length && `${t.networks.length} network${t.networks.length > 1 ? 's' : ''}`,
+      t.images.length && `${t.images.length} image${t.images.length > 1 ? 's' : ''}`,
+    ].filter(Boolean);
+    return `${t.instance || 'an em-sim from before instances'}: ${parts.join(', ')}`;
+  };
+  return {
+    name,
+    ok: false,
+    required: false,
+    detail: `${others.length} other em-sim instance${others.length > 1 ? 's have' : ' has'} things on this engine (they do not disturb this one): ${others.map(describe).join('; ')}`,
+    fix: 'if those simulators are stopped for good: `npx em-sim reset --all-instances` (asks first; removes this one\'s state too), or remove them with docker rm / docker network rm / docker rmi',
   };
 }
 

@@ -23,6 +23,8 @@ export interface ResetPlan {
   /** The files and folders to remove that exist. */
   paths: string[];
   volumeCount: number;
+  /** --all-instances: every em-sim instance's things on the engine go too. */
+  allInstances?: boolean;
 }
 
 /** What reset would remove for this configuration's data directory (nothing is touched). */
@@ -43,7 +45,10 @@ export function describePlan(plan: ResetPlan): string[] {
     if (plan.instanceId) lines.push(`  on the Docker engine: networks ${plan.users.map((u) => engineName(networkName(u), plan.instanceId!)).join(', ')}`);
     if (plan.instanceId) lines.push(`  on the Docker engine: images ${plan.users.map((u) => `${u}-*.${plan.instanceId}`).join(', ')}`);
   }
-  lines.push('  kept: the configuration, secret.key and instance-id');
+  if (plan.allInstances) {
+    lines.push("  on the Docker engine, for --all-instances: the containers, networks and users' images of every em-sim instance (other simulators on this engine lose theirs)");
+  }
+  lines.push("  kept: the configuration, secret.key, instance-id and the onboard catalog's images");
   return lines;
 }
 
@@ -77,6 +82,14 @@ export async function resetState(config: SimConfig, plan: ResetPlan, report: (li
     report(`✗ Docker: ${engine.missingMessage()}; containers, networks and images were not removed: run \`em-sim reset\` again once it answers`);
   } else {
     await removeFromEngine(engine, plan, done, failed);
+    if (plan.allInstances) {
+      for (const things of await engine.instances()) {
+        const { removed: gone, failed: refused } = await engine.removeInstance(things);
+        const whose = things.instance ? `instance ${things.instance}` : 'an em-sim without instance names';
+        for (const what of gone) done(`✓ removed ${what} (${whose})`);
+        for (const what of refused) failed(`${what} (${whose})`, new Error('the engine refused'));
+      }
+    }
   }
 
   for (const p of plan.paths) {
