@@ -132,6 +132,9 @@ describe('errors of builds, loads and runs', () => {
     const state = await waitForState(sim, user, 'nostart', 'terminated');
     expect(state).toMatchObject({ exitCode: 128, reason: 'StartError' });
     expect(String(state.message)).toContain('/no/such/binary');
+    // As Kubernetes reports a container that never started: the zero time, not null.
+    expect(state.startedAt).toBe('1970-01-01T00:00:00Z');
+    expect(state.finishedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   });
 
   it('a non-zero exit is Error, and exceeding the memory limit is OOMKilled', async () => {

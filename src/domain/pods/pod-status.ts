@@ -7,7 +7,14 @@ import { isoSeconds } from '../time/iso-time.ts';
  * and words (api-decisions.md: states are Kubernetes' container states).
  */
 
-export type TerminatedState = { exitCode: number; reason: string; startedAt: string | null; finishedAt: string | null; message?: string };
+export type TerminatedState = { exitCode: number; reason: string; startedAt: string; finishedAt: string; message?: string };
+
+/**
+ * What Kubernetes reports for a time that never happened: the zero time, written as the Unix
+ * epoch. A container that could not start (StartError) shows `startedAt: "1970-01-01T00:00:00Z"`,
+ * never null, so a client that parses the field as a date works on both.
+ */
+const NEVER = '1970-01-01T00:00:00Z';
 
 /** The Kubernetes container state the status endpoint returns. */
 export type ContainerStateView = { waiting: { reason: string; message: string } } | { running: { startedAt: string } } | { terminated: TerminatedState };
@@ -62,8 +69,8 @@ export function containerState(record: PodRecord, now: number, nodes: NodeSchedu
       const terminated: TerminatedState = {
         exitCode: record.exitCode ?? 0,
         reason: record.reason ?? 'Completed',
-        startedAt: iso(record.startedAt),
-        finishedAt: iso(record.finishedAt),
+        startedAt: iso(record.startedAt) ?? NEVER,
+        finishedAt: iso(record.finishedAt) ?? NEVER,
       };
       if (record.message) terminated.message = record.message;
       return { terminated };
