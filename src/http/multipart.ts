@@ -62,6 +62,10 @@ export async function receiveMultipart(c: Context<AppEnv>, options: MultipartOpt
       headers: incoming.headers,
       highWaterMark: STREAM_CHUNK,
       preservePath: true,
+      // File names arrive as the clients send them: curl and Python's requests (urllib3) put the
+      // name's UTF-8 bytes in filename="…", and Django, which the EM runs, reads them as UTF-8
+      // (DEFAULT_CHARSET). busboy's default would read them as ISO-8859-1 ("rÃ©sumÃ©.txt").
+      defParamCharset: 'utf8',
       limits: { fieldSize: PARAMETER_BODY_LIMIT, fields: 1000 },
     });
     parser.on('field', (name, value) => {

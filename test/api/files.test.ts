@@ -45,6 +45,25 @@ describe('file API over HTTP', () => {
       expect(existsSync(path.join(sim.volumeDir('client1'), 'in'))).toBe(false);
     });
 
+    it('keeps a non-ASCII file name as curl and requests send it (UTF-8 bytes in filename), and as filename* says', async () => {
+      const p = pod();
+      const boundary = 'em-sim-test-boundary';
+      // The multipart body as the clients write it: curl -F and urllib3 put the name's UTF-8
+      // bytes straight into filename="…"; other clients use RFC 5987's filename*.
+      const part = (disposition: Buffer, content: string) =>
+        Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; `), disposition, Buffer.from(`\r\nContent-Type: text/plain\r\n\r\n${content}\r\n`)]);
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="pod_name"\r\n\r\n${p}\r\n`),
+        part(Buffer.from('filename="résumé.txt"', 'utf8'), 'raw utf-8'),
+        part(Buffer.from(`filename="x.txt"; filename*=UTF-8''${encodeURIComponent('naïve ☃.txt')}`), 'rfc 5987'),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]);
+      const res = await uplink(body as unknown as string, { headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` } });
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect((await names(p)).sort()).toEqual(['naïve ☃.txt', 'résumé.txt']);
+      expect(readFileSync(path.join(sim.volumeDir('client1', p), 'résumé.txt'), 'utf8')).toBe('raw utf-8');
+    });
+
     it('puts files at the volume root without dest_path, and replaces a file of the same name', async () => {
       const p = pod();
       expect((await uplink(form({ 'x.txt': 'one' }, { pod_name: p }))).status).toBe(200);
