@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import tarStream from 'tar-stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requireDocker } from '../../src/adapters/docker/engine.ts';
 import { LABEL } from '../../src/adapters/docker/labels.ts';
@@ -105,6 +106,28 @@ describe('the onboard catalog on the engine', () => {
     expect(report!.detail).toMatch(/^mysql:8\.0 is onboard, but em-sim cannot make it on this machine: it cannot be pulled \(pulling is switched off\)/);
     expect(report!.detail).toMatch(/docker pull --platform linux\/arm64 mysql:8\.0/);
     expect(report!.detail).toMatch(/images\.catalog/);
+  });
+
+  it('a catalog tag made again (an image that would not run here) leaves no untagged image behind', async () => {
+    const docker = await requireDocker();
+    const ref = `emsimtest-remade-${Date.now().toString(36)}:1`;
+    // The tag names an image of the host's own architecture, which arm64 mode does not use.
+    const pack = tarStream.pack();
+    pack.entry({ name: 'marker', mode: 0o644 }, 'x');
+    pack.finalize();
+    const [repo, tag] = ref.split(':') as [string, string];
+    const stream = (await docker.importImage(pack as unknown as NodeJS.ReadableStream, { repo, tag } as never)) as unknown as NodeJS.ReadableStream;
+    await new Promise((resolve, reject) => docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve(undefined))));
+    const old = (await docker.getImage(ref).inspect()).Id;
+    const own = engineTools(buildConfig({ images: { catalog: [{ image: ref, standin: 'busybox' }] } }), { catalogOptions: { pull: false } }).catalog;
+    try {
+      const [report] = await own.ensure([own.find(ref)!]);
+      expect(report!.status).toBe('standin-built');
+      expect((await docker.getImage(ref).inspect()).Id).not.toBe(old);
+      await expect(docker.getImage(old).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    } finally {
+      for (const t of [ref, `${config.images.registry}/${ref}`]) await docker.getImage(t).remove().catch(() => {});
+    }
   });
 
   it('finds everything present on a second call', async () => {

@@ -215,6 +215,26 @@ export class CatalogImages {
 
   private async make(entry: CatalogEntry, report: CatalogImageReport): Promise<void> {
     const say = (message: string) => this.emit({ ref: entry.ref, message: `${entry.ref}: ${message}` });
+    // What the entry's tags name now: an image a tag moves away from is removed once nothing
+    // names or runs it, so re-made stand-ins leave no <none> images behind.
+    const before = new Set<string>();
+    for (const tag of report.tags) {
+      const info = await this.images.inspect(tag);
+      if (info) before.add(info.id);
+    }
+    try {
+      await this.makeTags(entry, report, say);
+    } finally {
+      for (const id of before) {
+        // Only an image no tag names any more: by id, the engine would untag and delete one that
+        // another tag (a user's loaded copy, say) still names.
+        const left = await this.images.inspect(id).catch(() => null);
+        if (left && left.repoTags.length === 0) await this.images.remove(id).catch(() => {});
+      }
+    }
+  }
+
+  private async makeTags(entry: CatalogEntry, report: CatalogImageReport, say: (message: string) => void): Promise<void> {
     const present = await this.ready(entry);
     if (present) {
       const added: string[] = [];

@@ -141,7 +141,10 @@ export class ImageService {
     if (!previousId) return;
     const now = await this.images.inspect(tag);
     if (!now || now.id === previousId) return;
-    await this.images.remove(previousId).catch(() => {});
+    // Only when no tag names it: by id, the engine would untag and delete an image that one other
+    // tag still names (another user's, or the catalog's, of the same content).
+    const left = await this.images.inspect(previousId).catch(() => null);
+    if (left && left.repoTags.length === 0) await this.images.remove(previousId).catch(() => {});
   }
 
   /**
