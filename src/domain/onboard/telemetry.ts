@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../ports/clock.ts';
+import { isoNanos, isoSeconds } from '../time/iso-time.ts';
 import type { CameraImages } from '../ports/camera-images.ts';
 import { Orbit, type OrbitState, type Vec3 } from './orbit.ts';
 
@@ -84,7 +85,7 @@ export class TelemetryService {
 
   /** GET /health's answer, on the simulated clock (RFC 3339 with nanoseconds, as the sample). */
   health(): { service: string; status: string; timestamp: string } {
-    return { service: 'satellite-telemetry-api', status: 'healthy', timestamp: nanoIso(this.clock.now()) };
+    return { service: 'satellite-telemetry-api', status: 'healthy', timestamp: isoNanos(this.clock.now()) };
   }
 
   /** GET /api/telemetry/types. */
@@ -123,8 +124,8 @@ export class TelemetryService {
     return {
       total_records: count * TELEMETRY_TYPES.length,
       data_types_count: TELEMETRY_TYPES.length,
-      earliest_timestamp: secondsIso(oldest),
-      latest_timestamp: secondsIso(newest),
+      earliest_timestamp: isoSeconds(oldest),
+      latest_timestamp: isoSeconds(newest),
       data_type_breakdown: Object.fromEntries(TELEMETRY_TYPES.map((t) => [t, count])),
     };
   }
@@ -179,7 +180,7 @@ export class TelemetryService {
     const storedMicros = at * 1000 + 300_000 + (digest.readUInt32BE(16) % 1_500_000);
     return {
       id: uuidFrom(digest),
-      timestamp: secondsIso(at),
+      timestamp: isoSeconds(at),
       original_timestamp: Math.floor(at / 1000),
       data_type: type,
       data: dataOf(type, s, digest),
@@ -300,22 +301,11 @@ const scale = (a: Vec3, k: number): Vec3 => ({ x: a.x * k, y: a.y * k, z: a.z * 
 const cross = (a: Vec3, b: Vec3): Vec3 => ({ x: a.y * b.z - a.z * b.y, y: a.z * b.x - a.x * b.z, z: a.x * b.y - a.y * b.x });
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** "2025-06-03T17:55:14Z". */
-export function secondsIso(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
 /** "2025-10-20T11:03:24.978570Z" from epoch microseconds. */
 function microIso(micros: number): string {
   const seconds = Math.floor(micros / 1e6);
   const fraction = String(Math.floor(micros - seconds * 1e6)).padStart(6, '0');
-  return `${secondsIso(seconds * 1000).slice(0, -1)}.${fraction}Z`;
-}
-
-/** "2025-11-04T08:10:20.259964133Z" from epoch ms (the sub-millisecond digits are zeros). */
-function nanoIso(ms: number): string {
-  const whole = Math.floor(ms);
-  return `${secondsIso(whole).slice(0, -1)}.${String(whole % 1000).padStart(3, '0')}000000Z`;
+  return `${isoSeconds(seconds * 1000).slice(0, -1)}.${fraction}Z`;
 }
 
 /** An RFC 4122 version-4-shaped UUID from a digest's first 16 bytes. */

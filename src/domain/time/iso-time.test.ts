@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseZonedIso } from './iso-time.ts';
+import { isoNanos, parseZonedIso } from './iso-time.ts';
 
 describe('parseZonedIso', () => {
   it('reads the forms clients send', () => {
@@ -16,5 +16,9 @@ describe('parseZonedIso', () => {
       expect(parseZonedIso(bad), bad).toBeNull();
     }
     expect(parseZonedIso('2028-02-29T10:00:00Z')).not.toBeNull();
+  });
+
+  it("writes Go's nanosecond RFC 3339", () => {
+    expect(isoNanos(Date.UTC(2025, 10, 4, 8, 10, 20, 259))).toBe('2025-11-04T08:10:20.259000000Z');
   });
 });

@@ -27,6 +27,11 @@ export function isoSeconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
+/** Nanoseconds as Go's RFC 3339 writes them: "2025-11-04T08:10:20.259000000Z" (the digits below a millisecond are zeros). */
+export function isoNanos(ms: number): string {
+  return new Date(Math.floor(ms)).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+}
+
 /** Milliseconds, UTC: "2025-05-22T10:10:00.000Z"; null stays null. */
 export function isoMillis(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();

@@ -1,7 +1,8 @@
 import { Hono, type Context } from 'hono';
 import type { Clock } from '../../domain/ports/clock.ts';
 import { OllamaError, type ChatMessage, type ModelAnswer, type OllamaOptions, type OllamaTwin } from '../../domain/onboard/ollama.ts';
-import { decodeBase64Strict, nanoTime, paced, readJsonBody, type ServicesEnv } from './services-env.ts';
+import { isoNanos } from '../../domain/time/iso-time.ts';
+import { decodeBase64Strict, paced, readJsonBody, type ServicesEnv } from './services-env.ts';
 
 /*
  * The Ollama twin on HTTP, as Ollama's server answers (server/routes.go, gin): {"error": ...}
@@ -102,7 +103,7 @@ export function ollamaApp(ollama: OllamaTwin, clock: Clock, pace: boolean): Hono
       ...optional('options', options(body, s)),
       ...optional('keepAliveSeconds', keepAlive(body['keep_alive'])),
     });
-    const head = (at: number) => ({ model: answer.model, created_at: nanoTime(at) });
+    const head = (at: number) => ({ model: answer.model, created_at: isoNanos(at) });
     const final = (at: number, text: string) => ({
       ...head(at),
       response: text,
@@ -137,7 +138,7 @@ export function ollamaApp(ollama: OllamaTwin, clock: Clock, pace: boolean): Hono
       ...optional('options', options(body, s)),
       ...optional('keepAliveSeconds', keepAlive(body['keep_alive'])),
     });
-    const head = (at: number) => ({ model: answer.model, created_at: nanoTime(at) });
+    const head = (at: number) => ({ model: answer.model, created_at: isoNanos(at) });
     const message = (content: string, thinking?: string) => ({ role: 'assistant', content, ...(thinking ? { thinking } : {}) });
     const final = (at: number, content: string) => ({
       ...head(at),

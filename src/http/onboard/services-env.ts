@@ -40,12 +40,6 @@ export function decodeBase64Strict(text: string): Uint8Array | number {
   return Buffer.from(text, 'base64');
 }
 
-/** Go's RFC 3339 with nanoseconds ("2025-11-04T08:10:20.259964133Z"). */
-export function nanoTime(ms: number): string {
-  const whole = Math.floor(ms);
-  return new Date(whole).toISOString().replace(/\.(\d{3})Z$/, (_m, millis: string) => `.${millis}000000Z`);
-}
-
 /** A response body fed by an async generator of text, one chunk per piece, as it is produced. */
 export function paced(lines: AsyncGenerator<string>): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();

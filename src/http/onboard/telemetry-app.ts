@@ -1,6 +1,7 @@
 import { Zip, ZipPassThrough } from 'fflate';
 import { Hono } from 'hono';
 import type { TelemetryService } from '../../domain/onboard/telemetry.ts';
+import { parseZonedIso } from '../../domain/time/iso-time.ts';
 import type { ServicesEnv } from './services-env.ts';
 
 /*
@@ -93,19 +94,14 @@ function parseI64(text: string): number | string {
   return Number(n);
 }
 
-/** What PostgreSQL reads as a timestamptz here: RFC 3339 and its relatives; no zone means UTC. */
+/**
+ * What PostgreSQL reads as a timestamptz here: the project's ISO rule (parseZonedIso: real dates
+ * only, "T" or a space, any zone form), and without a zone, UTC; a date alone is its midnight.
+ */
 function parseTimestamp(text: string): number | null {
-  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text.trim());
-  if (!m) return null;
-  const z = m[3];
-  const zone = !z || /^z$/i.test(z) ? 'Z' : z.length === 3 ? `${z}:00` : z.includes(':') ? z : `${z.slice(0, 3)}:${z.slice(3)}`;
-  const time = m[2] ?? '00:00:00';
-  const ms = Date.parse(`${m[1]}T${time.length === 5 ? `${time}:00` : time}${zone}`);
-  if (Number.isNaN(ms)) return null;
-  // A day the month does not have (2026-02-30) is an error to PostgreSQL, not the next month.
-  const [year, month, day] = m[1]!.split('-').map(Number) as [number, number, number];
-  const probe = new Date(Date.UTC(year, month - 1, day));
-  return probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day ? ms : null;
+  const trimmed = text.trim();
+  const withTime = /^\d{4}-\d{2}-\d{2}$/.test(trimmed) ? `${trimmed}T00:00:00` : trimmed;
+  return parseZonedIso(withTime) ?? parseZonedIso(`${withTime}Z`);
 }
 
 /** Why a body is not ImagesQueryParams ({images?: string[] | null, limit?: i64 | null}), or null. */
