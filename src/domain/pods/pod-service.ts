@@ -148,11 +148,11 @@ export class PodService {
         this.o.logger.info('pod adopted after restart', { user: record.username, pod: record.name, phase: fresh.phase });
       }
     }
-    // Users who ran pods before get the onboard services back on their network in the background
-    // (an adopted pod's relay forwarded to a listener that is gone; a returning user's first pod
-    // need not wait for one).
+    // Users with a pod running or due get the onboard services back on their network in the
+    // background (an adopted pod's relay forwarded to a listener that is gone); anyone else gets
+    // theirs with their next pod, so a start does no work for users who are not active.
     if (this.o.onboard) {
-      for (const user of new Set(this.o.store.listAll().map((r) => r.username))) void this.reconnect(user);
+      for (const user of new Set(this.o.store.listActive().map((r) => r.username))) void this.reconnect(user);
     }
   }
 
