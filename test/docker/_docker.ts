@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { connectDocker, dockerAvailable, engineMissingMessage } from '../../src/adapters/docker/engine.ts';
-import type { TestSim } from '../helpers/sim.ts';
+import { startSim, type TestSim } from '../helpers/sim.ts';
 
 /** The catalog images the Docker tests run; `npx em-sim images` (run by npm test) makes them. */
 export const IMAGES = { alpine: 'alpine:latest', python: 'python:3.11-alpine' } as const;
@@ -84,4 +84,22 @@ export async function cleanupDocker(docker: Docker, instanceId: string, users: s
     const tags = images.flatMap((image) => image.RepoTags ?? []).filter((tag) => tag.startsWith(`${user}-`));
     for (const tag of tags) await docker.getImage(tag).remove().catch(() => {});
   }
+}
+
+/**
+ * A simulator on the real engine for the tests of one describe block: started before them with
+ * `users` (failing, never skipping, without an engine), and its containers, networks and images
+ * removed after. Read `docker` and `sim` inside the tests.
+ */
+export function dockerSim(users: string[], options: Omit<Parameters<typeof startSim>[0] & object, 'users'> = {}): { readonly docker: Docker; readonly sim: TestSim } {
+  const handle = {} as { docker: Docker; sim: TestSim };
+  beforeAll(async () => {
+    handle.docker = await requireDocker();
+    handle.sim = await startSim({ ...options, users });
+  });
+  afterAll(async () => {
+    if (handle.sim) await cleanupDocker(handle.docker, handle.sim.running.sim.instanceId, users);
+    await handle.sim?.close();
+  });
+  return handle;
 }

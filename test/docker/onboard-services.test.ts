@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type Docker from 'dockerode';
 import { unzipSync } from 'fflate';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSim, uniqueName, type TestSim } from '../helpers/sim.ts';
-import { cleanupDocker, IMAGES, post, requireDocker, run, uplink, waitForState } from './_docker.ts';
+import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../helpers/sim.ts';
+import { dockerSim, IMAGES, post, run, uplink, waitForState } from './_docker.ts';
 
 // The onboard services as pods reach them on CG2: by their cluster names, on port 80, from any
 // node, through the user's own network. Every request here is made from inside a pod on the real
@@ -31,25 +30,16 @@ const MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const xyz = { x: expect.any(Number), y: expect.any(Number), z: expect.any(Number) };
 
 describe('onboard services from pods', () => {
-  let docker: Docker;
-  let sim: TestSim;
   const user = uniqueName('o');
   const other = uniqueName('p');
 
-  beforeAll(async () => {
-    docker = await requireDocker();
-    sim = await startSim({ users: [user, other] });
-  });
-  afterAll(async () => {
-    if (sim) await cleanupDocker(docker, sim.running.sim.instanceId, [user, other]);
-    await sim?.close();
-  });
+  const env = dockerSim([user, other]);
 
-  const read = (file: string, pod = 'default', as = user) => readFileSync(path.join(sim.volumeDir(as, pod), file));
+  const read = (file: string, pod = 'default', as = user) => readFileSync(path.join(env.sim.volumeDir(as, pod), file));
   const json = (file: string, pod?: string, as?: string) => JSON.parse(read(file, pod, as).toString('utf8'));
 
   it('busybox wget reaches every telemetry endpoint, Ollama and LiquidAI by their cluster names, and nothing on other ports', async () => {
-    await run(sim, user, {
+    await run(env.sim, user, {
       image: IMAGES.alpine,
       node: 'MPU',
       command: [
@@ -74,8 +64,8 @@ describe('onboard services from pods', () => {
         '(wget -q -T 5 -O - http://example.com/ 2>&1 || echo "rc=$?") > outside.txt',
       ].join('; '),
     });
-    const done = await waitForState(sim, user, undefined, 'terminated', 120_000);
-    const logs = await (await sim.fetch('/sim/pods/logs', { user })).json();
+    const done = await waitForState(env.sim, user, undefined, 'terminated', 120_000);
+    const logs = await (await env.sim.fetch('/sim/pods/logs', { user })).json();
     expect(done, JSON.stringify(logs)).toMatchObject({ exitCode: 0 });
 
     expect(json('health.json')).toEqual({ service: 'satellite-telemetry-api', status: 'healthy', timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/) });
@@ -158,10 +148,10 @@ describe('onboard services from pods', () => {
   });
 
   it("Python's standard library gets Ollama's and llama-server's shapes: streams, vision, embeddings, errors, and the camera's zips", async () => {
-    await uplink(sim, user, { 'clients.py': CLIENTS_PY, 'frame.png': FRAME }, { pod_name: 'py' });
-    await run(sim, user, { image: IMAGES.python, pod_name: 'py', node: 'GPU', command: 'python3 /data/clients.py' });
-    const done = await waitForState(sim, user, 'py', 'terminated', 180_000);
-    const logs = await (await sim.fetch('/sim/pods/logs?pod_name=py', { user })).json();
+    await uplink(env.sim, user, { 'clients.py': CLIENTS_PY, 'frame.png': FRAME }, { pod_name: 'py' });
+    await run(env.sim, user, { image: IMAGES.python, pod_name: 'py', node: 'GPU', command: 'python3 /data/clients.py' });
+    const done = await waitForState(env.sim, user, 'py', 'terminated', 180_000);
+    const logs = await (await env.sim.fetch('/sim/pods/logs?pod_name=py', { user })).json();
     expect(done, JSON.stringify(logs)).toMatchObject({ exitCode: 0 });
     const results = json('results.json', 'py');
 
@@ -213,7 +203,7 @@ describe('onboard services from pods', () => {
     expect(results.limit_text).toEqual({ status: 400, body: 'Failed to deserialize query string: limit: invalid digit found in string' });
 
     // What the calls would be billed for, per model, for this user only.
-    const usage = await (await sim.fetch('/sim/services/usage', { user })).json();
+    const usage = await (await env.sim.fetch('/sim/services/usage', { user })).json();
     const byModel = Object.fromEntries(usage.data.map((u: { model: string }) => [u.model, u]));
     expect(byModel['llava:7b']).toMatchObject({ service: 'ollama', calls: 3, images: 3 });
     expect(byModel['LFM2-VL-3B']).toMatchObject({ service: 'liquidai', calls: 1, images: 1 });
@@ -221,11 +211,11 @@ describe('onboard services from pods', () => {
   });
 
   it("the provider's fisheye-api example: built air-gapped, it saves the camera's frames and its insights into the volume", async () => {
-    await uplink(sim, user, { Dockerfile: fixture('fisheye-api', 'Dockerfile'), 'main.py': fixture('fisheye-api', 'main.py') }, { dest_path: 'fisheye-api' });
-    const build = await post(sim, user, '/em/pod/image/build', { dockerfile: './fisheye-api/Dockerfile', image: 'fisheye-api', context: './fisheye-api' });
+    await uplink(env.sim, user, { Dockerfile: fixture('fisheye-api', 'Dockerfile'), 'main.py': fixture('fisheye-api', 'main.py') }, { dest_path: 'fisheye-api' });
+    const build = await post(env.sim, user, '/em/pod/image/build', { dockerfile: './fisheye-api/Dockerfile', image: 'fisheye-api', context: './fisheye-api' });
     expect(build).toEqual({ status: 200, body: { message: 'Docker Image built successfully' } });
-    await run(sim, user, { image: 'fisheye-api', pod_name: 'fisheye', node: 'MPU' });
-    const done = await waitForState(sim, user, 'fisheye', 'terminated', 120_000);
+    await run(env.sim, user, { image: 'fisheye-api', pod_name: 'fisheye', node: 'MPU' });
+    const done = await waitForState(env.sim, user, 'fisheye', 'terminated', 120_000);
     expect(done).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect(read('20230608.png', 'fisheye').equals(FRAME)).toBe(true);
     expect(json('insights.json', 'fisheye')).toEqual({
@@ -236,49 +226,49 @@ describe('onboard services from pods', () => {
   });
 
   it("a client whose Dockerfile runs pip install fails to build as onboard, where builds have no network", async () => {
-    await uplink(sim, user, { Dockerfile: fixture('telemetry-client', 'Dockerfile'), 'client.py': fixture('telemetry-client', 'client.py') }, { dest_path: 'telemetry-client' });
-    const build = await post(sim, user, '/em/pod/image/build', { dockerfile: './telemetry-client/Dockerfile', image: 'telemetry-client', context: './telemetry-client' });
+    await uplink(env.sim, user, { Dockerfile: fixture('telemetry-client', 'Dockerfile'), 'client.py': fixture('telemetry-client', 'client.py') }, { dest_path: 'telemetry-client' });
+    const build = await post(env.sim, user, '/em/pod/image/build', { dockerfile: './telemetry-client/Dockerfile', image: 'telemetry-client', context: './telemetry-client' });
     expect(build.status).toBe(400);
     expect(build.body).toMatchObject({ error: 'BUILD_FAILED' });
     expect(build.body.log_tail.join('\n')).toMatch(/No matching distribution found for requests/);
   });
 
   it("another user's pods reach their own network's services, as that user: their Ollama has nothing loaded, their calls are billed to them", async () => {
-    await run(sim, other, {
+    await run(env.sim, other, {
       image: IMAGES.alpine,
       command:
         'cd /data && wget -q -O ps.json http://ollama-dphi.dphi-public/api/ps && ' +
         `wget -q -O gen.json --header 'Content-Type: application/json' --post-data '{"model":"llava:13b","prompt":"hello","stream":false}' http://ollama-dphi.dphi-public/api/generate && ` +
         `nslookup ${user}-default > lookup.txt 2>&1 || echo "no ${user}-default" >> lookup.txt`,
     });
-    const done = await waitForState(sim, other, undefined, 'terminated', 120_000);
+    const done = await waitForState(env.sim, other, undefined, 'terminated', 120_000);
     expect(done).toMatchObject({ exitCode: 0 });
     expect(json('ps.json', 'default', other)).toEqual({ models: [] });
     expect(json('gen.json', 'default', other)).toMatchObject({ model: 'llava:13b', done: true });
     expect(read('lookup.txt', 'default', other).toString()).toContain(`no ${user}-default`);
 
-    const theirs = await (await sim.fetch('/sim/services/usage', { user: other })).json();
+    const theirs = await (await env.sim.fetch('/sim/services/usage', { user: other })).json();
     expect(theirs.data).toEqual([expect.objectContaining({ service: 'ollama', model: 'llava:13b', calls: 1, images: 0 })]);
-    const mine = await (await sim.fetch('/sim/services/usage', { user })).json();
+    const mine = await (await env.sim.fetch('/sim/services/usage', { user })).json();
     expect(mine.data.find((u: { model: string }) => u.model === 'llava:13b')).toBeUndefined();
 
-    const status = await (await sim.fetch('/sim/services', { user })).json();
+    const status = await (await env.sim.fetch('/sim/services', { user })).json();
     expect(status.data).toMatchObject({ names_in_pods: expect.arrayContaining(['satellite-telemetry.dphi-tm', 'ollama-dphi.dphi-public', 'liquid-3b.dphi-public']), problem: null });
   });
 
   it('a relay that is gone (an engine restart, a hand) is made again for the next pod', async () => {
-    const relay = `em-sim_services_${sim.running.sim.instanceId}_${user}`;
-    await run(sim, user, { image: IMAGES.alpine, pod_name: 'first', command: 'true' });
-    await waitForState(sim, user, 'first', 'terminated', 120_000);
-    await docker.getContainer(relay).remove({ force: true });
-    await run(sim, user, { image: IMAGES.alpine, pod_name: 'again', command: 'wget -q -O /data/types.json http://satellite-telemetry.dphi-tm/api/telemetry/types' });
-    expect(await waitForState(sim, user, 'again', 'terminated', 120_000)).toMatchObject({ exitCode: 0 });
+    const relay = `em-sim_services_${env.sim.running.sim.instanceId}_${user}`;
+    await run(env.sim, user, { image: IMAGES.alpine, pod_name: 'first', command: 'true' });
+    await waitForState(env.sim, user, 'first', 'terminated', 120_000);
+    await env.docker.getContainer(relay).remove({ force: true });
+    await run(env.sim, user, { image: IMAGES.alpine, pod_name: 'again', command: 'wget -q -O /data/types.json http://satellite-telemetry.dphi-tm/api/telemetry/types' });
+    expect(await waitForState(env.sim, user, 'again', 'terminated', 120_000)).toMatchObject({ exitCode: 0 });
     expect(json('types.json', 'again')).toMatchObject({ success: true, count: 6 });
-    expect((await docker.getContainer(relay).inspect()).State.Running).toBe(true);
+    expect((await env.docker.getContainer(relay).inspect()).State.Running).toBe(true);
   });
 
   it('the zip the camera sends is a real zip (read back on the host too)', async () => {
-    const res = await sim.fetch('/sim/services/telemetry/api/images', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"limit":5}' });
+    const res = await env.sim.fetch('/sim/services/telemetry/api/images', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"limit":5}' });
     expect(res.status).toBe(200);
     const files = unzipSync(new Uint8Array(await res.arrayBuffer()));
     expect(Object.keys(files)).toEqual(['20230608.png']);

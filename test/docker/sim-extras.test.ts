@@ -1,37 +1,27 @@
-import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSim, uniqueName, type TestSim } from '../helpers/sim.ts';
-import { cleanupDocker, IMAGES, requireDocker, run, waitForState } from './_docker.ts';
+import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../helpers/sim.ts';
+import { dockerSim, IMAGES, run, waitForState } from './_docker.ts';
 
 // The simulator-only views of pods: /sim/pods and /sim/pods/logs, on a real engine.
 
 describe('/sim/pods and /sim/pods/logs on Docker', () => {
-  let docker: Docker;
-  let sim: TestSim;
   const user = uniqueName('x');
   const other = uniqueName('y');
 
-  beforeAll(async () => {
-    docker = await requireDocker();
-    sim = await startSim({ users: [user, other] });
-  });
-  afterAll(async () => {
-    if (sim) await cleanupDocker(docker, sim.running.sim.instanceId, [user, other]);
-    await sim?.close();
-  });
+  const env = dockerSim([user, other]);
 
   const get = async (p: string, as: string) => {
-    const res = await sim.fetch(p, { user: as });
+    const res = await env.sim.fetch(p, { user: as });
     return { status: res.status, body: (await res.json()) as any };
   };
 
   it("shows the user's pods with their states, and what a pod wrote to stdout and stderr; to that user only", async () => {
-    await run(sim, user, {
+    await run(env.sim, user, {
       image: IMAGES.alpine,
       pod_name: 'talker',
       command: 'echo "hello from $(hostname)"; echo "something went wrong" >&2; echo done',
     });
-    await waitForState(sim, user, 'talker', 'terminated');
+    await waitForState(env.sim, user, 'talker', 'terminated');
 
     const pods = await get('/sim/pods', user);
     expect(pods.status).toBe(200);
@@ -64,8 +54,8 @@ describe('/sim/pods and /sim/pods/logs on Docker', () => {
   });
 
   it('reads the default pod when pod_name is left out, and refuses a bad pod name', async () => {
-    await run(sim, user, { image: IMAGES.alpine, command: 'echo default-pod-output' });
-    await waitForState(sim, user, undefined, 'terminated');
+    await run(env.sim, user, { image: IMAGES.alpine, command: 'echo default-pod-output' });
+    await waitForState(env.sim, user, undefined, 'terminated');
     const logs = await get('/sim/pods/logs', user);
     expect(logs.status).toBe(200);
     expect(logs.body.data).toEqual({ pod_name: 'default', stdout: 'default-pod-output\n', stderr: '' });
