@@ -5,6 +5,7 @@ import { formatCheck, runDoctor, summarize } from './cli/doctor.ts';
 import { provisionImages, startProgress } from './cli/images.ts';
 import { describePlan, planReset, refuseIfRunning, resetState } from './cli/reset.ts';
 import { issueTokens } from './cli/token.ts';
+import { listExecutions, processOutput, runOperation, showExecution, validateFiles } from './cli/operation.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { isReady } from './domain/images/catalog-images.ts';
 import { createLogger, startServer } from './simulator.ts';
@@ -174,6 +175,60 @@ command("reset")
     if (!complete) throw new CliError('reset incomplete: see the ✗ lines above');
     out(`em-sim reset: ${removed ? 'done' : 'nothing to remove'}; ${plan.dataDir} starts afresh on the next start`);
   });
+
+const operation = command('operation')
+  .summary("dry-run the provider's operation files: validate, run, list and show executions")
+  .description(
+    "dry-run operations (the YAML files the provider's dashboard executes) on the simulator: validate them, run one " +
+      'with the namespace file area on your disk, list and show past executions. run, list and show talk to the ' +
+      'simulator at --url (default: the configured address) and start one for the command when none answers there',
+  );
+const sub = (name: string) =>
+  operation.command(name).exitOverride((err) => {
+    throw Object.assign(err, { command: `operation ${name}` });
+  });
+const connectOptions = (cmd: Command) =>
+  cmd
+    .option('-c, --config <path>', CONFIG_HELP)
+    .option('--url <url>', 'the simulator to use (default: http://server.host:server.port of the configuration)')
+    .option('--user <name>', 'whose execution (default: the first configured user)')
+    .option('--password <password>', "the user's password (default: the configured one)")
+    .option('--data-dir <dir>', `${DATA_DIR_HELP}; for a simulator this command starts`);
+
+sub('validate')
+  .description('check operation files without running anything: every error with file, line and column; exit 1 on any')
+  .argument('<file...>', 'operation files (YAML)')
+  .action((files: string[]) => {
+    process.exitCode = validateFiles(files, processOutput);
+  });
+
+connectOptions(
+  sub('run')
+    .description(
+      'run an operation and follow it: uplink sources are read from --files DIR (uploaded to the namespace when changed), ' +
+        'downlinked files are written into it. Exit 0 COMPLETED, 1 FAILED, 130 interrupted (the execution is killed)',
+    )
+    .argument('<file>', 'the operation (YAML)')
+    .option('--files <dir>', "the namespace's file area on your disk (default: the folder holding FILE)")
+    .option('--json', 'print only the execution record, as JSON, on standard output'),
+).action(async (file: string, opts: { config?: string; dataDir?: string; url?: string; user?: string; password?: string; files?: string; json?: boolean }) => {
+  const { config } = loadConfig({ configPath: opts.config, overrides: { dataDir: opts.dataDir } });
+  process.exitCode = await runOperation(file, config, opts, processOutput);
+});
+
+connectOptions(sub('list').description('your executions, newest first').option('--json', 'as JSON')).action(
+  async (opts: { config?: string; dataDir?: string; url?: string; user?: string; password?: string; json?: boolean }) => {
+    const { config } = loadConfig({ configPath: opts.config, overrides: { dataDir: opts.dataDir } });
+    process.exitCode = await listExecutions(config, opts, processOutput);
+  },
+);
+
+connectOptions(sub('show').description("an execution's record: states, tasks, outputs, errors, logs").argument('<id>', 'the execution id').option('--json', 'the record as JSON')).action(
+  async (id: string, opts: { config?: string; dataDir?: string; url?: string; user?: string; password?: string; json?: boolean }) => {
+    const { config } = loadConfig({ configPath: opts.config, overrides: { dataDir: opts.dataDir } });
+    process.exitCode = await showExecution(id, config, opts, processOutput);
+  },
+);
 
 try {
   await program.parseAsync(process.argv);

@@ -58,6 +58,13 @@ import { liquidApp } from './http/onboard/liquid-app.ts';
 import { ollamaApp } from './http/onboard/ollama-app.ts';
 import { servicesRouter, type ServiceApps } from './http/onboard/services-app.ts';
 import { telemetryApp } from './http/onboard/telemetry-app.ts';
+import { FsBlobStore } from './adapters/fs/blob-store.ts';
+import { SqliteOperationStore } from './adapters/sqlite/operation-store.ts';
+import { yamlOperationParser } from './adapters/yaml/operation-parser.ts';
+import { checkOperation } from './domain/operations/check-operation.ts';
+import type { OperationCheck } from './domain/operations/operation.ts';
+import { NamespaceFiles } from './domain/operations/namespace-files.ts';
+import { OperationService } from './domain/operations/operation-service.ts';
 
 /*
  * The composition root: the one module that builds adapters, hands them to the domain's services
@@ -80,6 +87,8 @@ export interface Simulator {
   platform: Platform;
   /** The telemetry twin (its orbit, records and frames), also when pods cannot reach it. */
   telemetry: TelemetryService;
+  /** Operations and their executions. */
+  operations: OperationService;
   /** With `prepareCatalog`: the preparation of images.prepare begun at start; else resolved with []. */
   preparation: Promise<CatalogImageReport[]>;
   close(): Promise<void>;
@@ -145,6 +154,26 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     strict: config.compat.strict,
   });
   const engineStatus = new EngineStatus(engine.containers, pods, logger);
+  const busyWindows = new BusyWindows(windowSpecs(config.busy_windows, config, orbit), clock);
+  const operationStore = new SqliteOperationStore(db);
+  const blobs = new FsBlobStore(config.data_dir);
+  const namespaces = new NamespaceFiles(operationStore, blobs, clock, config.limits.uplink_max_bytes);
+  const operations = new OperationService({
+    store: operationStore,
+    blobs,
+    parser: yamlOperationParser,
+    namespaces,
+    files,
+    volumes,
+    images,
+    pods,
+    engine: engineStatus,
+    busy: busyWindows,
+    clock,
+    logger,
+    downlinkWaitSeconds: config.operations.downlink_wait_seconds,
+    pollMs: 200,
+  });
 
   let preparation: Promise<CatalogImageReport[]> = Promise.resolve([]);
   if (await engineStatus.start()) {
@@ -163,10 +192,11 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     pods,
     nodes: new NodeStatusService(nodes, podStore, clock),
     clockControl: new ClockControl(clock, config.clock.control),
-    busyWindows: new BusyWindows(windowSpecs(config.busy_windows, config, orbit), clock),
+    busyWindows,
     engine: engineStatus,
     logger,
     services: { apps: services.apps, usage: services.usage, access: services.status },
+    operations: { operations, namespaces, uploadMaxBytes: config.limits.uplink_max_bytes },
     settings: {
       version: VERSION,
       uplinkMaxBytes: config.limits.uplink_max_bytes,
@@ -176,6 +206,9 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     },
   });
 
+  // After the pods' recovery (EngineStatus.start): a resumed pod task finds its pod adopted.
+  await operations.resume();
+
   return {
     app,
     routes,
@@ -183,12 +216,14 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     clock,
     logger,
     pods,
+    operations,
     instanceId,
     catalog,
     platform,
     preparation,
     telemetry: services.telemetry,
     async close() {
+      await operations.close();
       pods.close();
       await services.access?.close().catch((err: Error) => logger.warn('removing the services relays failed', { error: err.message }));
       clock.close();
@@ -224,6 +259,14 @@ export async function startServer(config: SimConfig, options: SimulatorOptions =
       await sim.close();
     },
   };
+}
+
+/**
+ * Checks an operation file without a simulator (`em-sim operation validate`): the same parser and
+ * rules the server uses.
+ */
+export function checkOperationText(text: string, fileName?: string): OperationCheck {
+  return checkOperation(yamlOperationParser.parse(text), fileName === undefined ? {} : { fileName });
 }
 
 /** The JSON-lines logger on stderr. */

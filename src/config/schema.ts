@@ -160,6 +160,13 @@ export const configSchema = z.strictObject({
       downlink_base64: z.boolean().default(false),
     })
     .prefault({}),
+  operations: z
+    .strictObject({
+      // The provider's dashboard failed a downlink of a missing file after exactly 60 s
+      // (onboard-platform.md 1.3): it waits for a pod that may still be writing it.
+      downlink_wait_seconds: z.number().min(0).default(60),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(LOG_LEVELS).default('info'),

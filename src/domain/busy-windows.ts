@@ -18,14 +18,22 @@ export class BusyWindows {
   }
 
   /**
+   * When the busy window open now ends (simulated epoch ms; Infinity for one without end), or null
+   * when CG2 is not busy. Operations wait for it instead of failing (operations-decisions.md).
+   */
+  busyUntil(): number | null {
+    if (!this.windows.length) return null;
+    return coveredUntil(this.windows, this.clock.now());
+  }
+
+  /**
    * Throws CG2_BUSY while a window is open. Its retryAfter is in real seconds, because that is
    * what a client sleeps: the simulated time left in the merged window divided by the clock's
    * speed. A manually advanced clock cannot be predicted, so it is then only a hint.
    */
   check(): void {
-    if (!this.windows.length) return;
     const now = this.clock.now();
-    const end = coveredUntil(this.windows, now);
+    const end = this.busyUntil();
     if (end === null) return;
     const finite = Number.isFinite(end);
     const until = finite ? ` until ${new Date(end).toISOString()}` : '';

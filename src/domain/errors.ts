@@ -32,6 +32,9 @@ export const ErrorCode = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  INVALID_OPERATION: 'INVALID_OPERATION',
+  EXECUTION_NOT_FOUND: 'EXECUTION_NOT_FOUND',
+  EXECUTION_ENDED: 'EXECUTION_ENDED',
 } as const;
 
 /** One of the codes above. */
@@ -43,6 +46,8 @@ export interface SimErrorExtra {
   log_tail?: string[];
   /** Seconds until a lock lifts, sent as Retry-After. */
   retryAfter?: number;
+  /** An invalid operation carries every problem found, with its line, column and key. */
+  details?: { line: number; column: number; key: string; message: string }[];
 }
 
 /** A failure the user caused or can fix, with its code (the HTTP layer chooses the status). */

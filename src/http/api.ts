@@ -32,6 +32,7 @@ import { registerPvcRoutes } from './routes/pvc.ts';
 import { registerClockRoutes, registerHealthRoute } from './routes/sim.ts';
 import { registerSimExtraRoutes } from './routes/sim-extras.ts';
 import { registerServiceRoutes, type ServiceRoutesDeps } from './routes/services.ts';
+import { registerOperationRoutes, type OperationRoutesDeps } from './routes/operations.ts';
 
 /** The domain services the API serves, and the settings that shape its answers. */
 export interface ApiDeps {
@@ -48,6 +49,8 @@ export interface ApiDeps {
   logger: Logger;
   /** The onboard services from the host: /sim/services, its usage, each service's API. */
   services?: ServiceRoutesDeps;
+  /** Operations, executions and namespace files under /sim/. */
+  operations?: OperationRoutesDeps;
   /** Where /sim/requests reads each user's recent requests; one is made when not given. */
   requests?: RequestLog;
   settings: {
@@ -110,6 +113,9 @@ export function createApi(deps: ApiDeps): { app: Hono<AppEnv>; routes: RouteTabl
   // The simulator-only endpoints take the same tokens as /em/* (the route table checks them),
   // but no busy window or lock applies to them.
   app.use('/sim/clock', limitForms);
+  app.use('/sim/executions/*', limitForms);
+  app.use('/sim/executions', limitForms);
+  app.use('/sim/operations/*', limitForms);
 
   // Authentication first: an unauthenticated request gets the 401 the clients retry on, and
   // the per-user lock needs to know the user.
@@ -125,6 +131,7 @@ export function createApi(deps: ApiDeps): { app: Hono<AppEnv>; routes: RouteTabl
   registerClockRoutes(routes, { clock: deps.clockControl });
   registerSimExtraRoutes(routes, { pods: deps.pods, engine: deps.engine, requests });
   if (deps.services) registerServiceRoutes(routes, app, authenticate, deps.services);
+  if (deps.operations) registerOperationRoutes(routes, deps.operations);
   registerFileRoutes(routes, { files: deps.files, volumes: deps.volumes, uplinkMaxBytes: settings.uplinkMaxBytes, downlinkBase64: settings.downlinkBase64 });
   registerNodeRoutes(routes, { nodes: deps.nodes });
   registerPvcRoutes(routes, { volumes: deps.volumes });

@@ -32,12 +32,16 @@ export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   METHOD_NOT_ALLOWED: 405,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL_ERROR: 500,
+  INVALID_OPERATION: 400,
+  EXECUTION_NOT_FOUND: 404,
+  EXECUTION_ENDED: 409,
 };
 
 /** A failure as the EM answers it: the status, `{"error", "message"}` (plus `log_tail` for builds and loads), and Retry-After when known. */
 export function errorAnswer(err: SimError): { status: ContentfulStatusCode; body: Record<string, unknown>; headers: Record<string, string> } {
   const body: Record<string, unknown> = { error: err.code, message: err.message };
   if (err.extra.log_tail) body.log_tail = err.extra.log_tail;
+  if (err.extra.details) body.errors = err.extra.details;
   const headers: Record<string, string> = {};
   if (err.extra.retryAfter !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(err.extra.retryAfter)));
   return { status: STATUS_OF[err.code], body, headers };

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
@@ -38,6 +38,19 @@ export function sendFile(c: Context<AppEnv>, file: VolumeFile, base64: boolean):
       /* the client went away; nothing to clean up but the stream, which pipeline closed */
     });
   }
+  return RESPONSE_ALREADY_SENT;
+}
+
+/**
+ * Sends a stream as an attachment of a known size (namespace files, task artifacts), straight to
+ * the connection. The stream is destroyed if the client goes away.
+ */
+export function sendStream(c: Context<AppEnv>, stream: Readable, file: { size: number; name: string; contentType: string }): Response {
+  const out = c.env.outgoing as ServerResponse;
+  writeHead(out, 200, { 'Content-Type': file.contentType, 'Content-Length': file.size, 'Content-Disposition': contentDisposition(file.name) });
+  pipeline(stream, out).catch(() => {
+    /* the client went away; pipeline closed the stream */
+  });
   return RESPONSE_ALREADY_SENT;
 }
 

@@ -17,6 +17,8 @@ export const DATA_DIR = {
   staging: 'tmp',
   /** What is being deleted. */
   trash: 'trash',
+  /** The bytes of namespace files and task artifacts (operations), by key. */
+  blobs: 'blobs',
   instanceId: 'instance-id',
   secret: 'secret.key',
 } as const;
@@ -25,7 +27,7 @@ export const DATA_DIR = {
 export interface DataDirState {
   /** null when the data directory never ran a simulator. */
   instanceId: string | null;
-  /** The database's files and the volume, staging and trash folders that exist. */
+  /** The database's files and the volume, staging, trash and blob folders that exist. */
   paths: string[];
   volumeCount: number;
 }
@@ -33,7 +35,7 @@ export interface DataDirState {
 /** What of the simulator's state a data directory holds (nothing is touched). */
 export function dataDirState(dataDir: string): DataDirState {
   const db = DATA_DIR.database;
-  const names = [db, `${db}-wal`, `${db}-shm`, `${db}-journal`, DATA_DIR.volumes, DATA_DIR.staging, DATA_DIR.trash];
+  const names = [db, `${db}-wal`, `${db}-shm`, `${db}-journal`, DATA_DIR.volumes, DATA_DIR.staging, DATA_DIR.trash, DATA_DIR.blobs];
   return {
     instanceId: existingInstanceId(dataDir),
     paths: names.map((name) => path.join(dataDir, name)).filter((p) => existsSync(p)),

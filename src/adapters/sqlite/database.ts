@@ -55,6 +55,66 @@ const MIGRATIONS: string[] = [
      last_at           INTEGER NOT NULL,
      PRIMARY KEY (username, service, model)
    );`,
+  // Operations (their revisions), executions, task runs, task logs and namespace files' versions.
+  `CREATE TABLE operations (
+     username   TEXT NOT NULL,
+     namespace  TEXT NOT NULL,
+     id         TEXT NOT NULL,
+     revision   INTEGER NOT NULL,
+     source     TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (username, namespace, id, revision)
+   );
+   CREATE TABLE executions (
+     id         TEXT PRIMARY KEY,
+     username   TEXT NOT NULL,
+     namespace  TEXT NOT NULL,
+     operation  TEXT NOT NULL,
+     revision   INTEGER NOT NULL,
+     source     TEXT NOT NULL,
+     file_name  TEXT,
+     labels     TEXT NOT NULL,
+     state      TEXT NOT NULL,
+     history    TEXT NOT NULL,
+     errors     TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     seq        INTEGER NOT NULL
+   );
+   CREATE INDEX executions_user ON executions (username, seq);
+   CREATE INDEX executions_state ON executions (state, seq);
+   CREATE TABLE task_runs (
+     execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+     position     INTEGER NOT NULL,
+     task_id      TEXT NOT NULL,
+     type         TEXT NOT NULL,
+     state        TEXT NOT NULL,
+     history      TEXT NOT NULL,
+     outputs      TEXT,
+     errors       TEXT NOT NULL,
+     progress     TEXT NOT NULL,
+     artifact     TEXT,
+     PRIMARY KEY (execution_id, position)
+   );
+   CREATE TABLE task_logs (
+     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+     execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+     position     INTEGER NOT NULL,
+     at           INTEGER NOT NULL,
+     level        TEXT NOT NULL,
+     message      TEXT NOT NULL
+   );
+   CREATE INDEX task_logs_execution ON task_logs (execution_id, seq);
+   CREATE TABLE namespace_files (
+     username   TEXT NOT NULL,
+     namespace  TEXT NOT NULL,
+     path       TEXT NOT NULL,
+     version    INTEGER NOT NULL,
+     size       INTEGER NOT NULL,
+     sha256     TEXT NOT NULL,
+     blob       TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (username, namespace, path, version)
+   );`,
 ];
 
 /**
@@ -87,9 +147,9 @@ export class SqliteDatabase {
     return statement;
   }
 
-  /** Runs fn in one transaction. */
-  transaction(fn: () => void): void {
-    this.db.transaction(fn)();
+  /** Runs fn in one transaction and returns what it returns. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
   close(): void {

@@ -45,16 +45,46 @@ export class PodService {
 
   /**
    * /em/pod/run: checks the request (planRun), records the run and, when it is due now and its
-   * node is up, starts it before returning. Failures to start show in the pod's status.
+   * node is up, starts it before returning. Failures to start show in the pod's status. Returns
+   * the pod's name and the run's generation (operations wait for that run to end).
    */
-  async run(username: string, request: RunRequest): Promise<void> {
+  async run(username: string, request: RunRequest): Promise<{ pod: string; generation: number }> {
     const { pod, spec, dueAt } = planRun(request, {
       now: this.o.clock.now(),
       strict: this.o.strict,
       hasNamespace: () => this.o.store.hasNamespace(username),
       selectVolume: (selection) => this.o.volumes.select(username, selection),
     });
-    await this.record(username, pod, spec, dueAt);
+    return { pod, generation: await this.record(username, pod, spec, dueAt) };
+  }
+
+  /**
+   * The pod's latest run: its generation, where it is (PodPhase) and the state /em/pod/status
+   * would show; undefined when the user has no such pod. A running pod is checked with the engine.
+   */
+  async current(username: string, pod: string): Promise<{ generation: number; phase: PodRecord['phase']; state: ContainerStateView } | undefined> {
+    let record = this.o.store.get(username, pod);
+    if (!record) return undefined;
+    if (record.phase === 'running') record = await this.refresh(record);
+    return { generation: record.generation, phase: record.phase, state: this.view(record) };
+  }
+
+  /**
+   * Stops one run of a pod gracefully (an operation's execution was killed): a scheduled run is
+   * ended before it starts, a running one gets SIGTERM, then SIGKILL after the grace period. Does
+   * nothing when that run is over or was replaced.
+   */
+  async stop(username: string, pod: string, generation: number, message: string): Promise<void> {
+    const record = this.o.store.get(username, pod);
+    if (!record || record.generation !== generation) return;
+    if (record.phase === 'scheduled' || record.phase === 'waiting') {
+      await this.exclusive(record, async () => {
+        this.timers.clear(podKey(record));
+        this.update(record, { phase: 'terminated', exitCode: 137, reason: 'Error', finishedAt: this.o.clock.now(), message });
+      });
+      return;
+    }
+    await this.stopFor(record, message);
   }
 
   /**
@@ -175,8 +205,8 @@ export class PodService {
   // ---- lifecycle ----
 
   /** Records a run and, when it is due now and its node is up, starts it before returning. */
-  private async record(username: string, pod: string, spec: PodSpec, dueAt: number): Promise<void> {
-    await this.locks.run(podKey({ username, name: pod }), async () => {
+  private async record(username: string, pod: string, spec: PodSpec, dueAt: number): Promise<number> {
+    return this.locks.run(podKey({ username, name: pod }), async () => {
       // The volume exists from the moment a run is accepted, as a new pod_name's volume does on
       // the EM: files can be uplinked into it before a scheduled run starts, and the moment a
       // run fires finds it made (the start only checks). First, so that a disk that cannot take
@@ -203,6 +233,7 @@ export class PodService {
       const record = this.o.store.get(username, pod)!;
       if (dueAt <= this.o.clock.now()) await this.starter.fire(record);
       else this.arm(record);
+      return generation;
     });
   }
 

@@ -8,7 +8,14 @@ export interface PodSpec {
   node: NodeName;
   /** max_duration: minutes before the pod is stopped gracefully. */
   maxDurationMinutes: number;
+  /** An operation's max_duration_seconds: the deadline in seconds, in place of the minutes. */
+  maxDurationSeconds?: number;
   command?: string;
+  /**
+   * An operation's `command` (dashboard tasks): the entrypoint word by word, as Kubernetes' own
+   * `command` is, with no shell; takes the place of `command`.
+   */
+  commandWords?: string[];
   args?: string[];
   envs?: Record<string, string>;
   ports?: number[];
@@ -24,7 +31,9 @@ export interface PodSpec {
  * args, the command is split into words (no expansion) and the args appended, as Kubernetes
  * does; args alone replace the image's CMD; neither keeps the image's own.
  */
-export function commandFor(spec: Pick<PodSpec, 'command' | 'args'>): { entrypoint?: string[]; cmd?: string[] } {
+export function commandFor(spec: Pick<PodSpec, 'command' | 'commandWords' | 'args'>): { entrypoint?: string[]; cmd?: string[] } {
+  // Kubernetes: a command replaces the entrypoint and the image's CMD; args, when given, follow it.
+  if (spec.commandWords) return { entrypoint: spec.commandWords, cmd: spec.args ?? [] };
   if (spec.command !== undefined && !spec.args?.length) return { entrypoint: ['/bin/sh', '-c'], cmd: [spec.command] };
   if (spec.command !== undefined) return { entrypoint: splitWords(spec.command), cmd: spec.args };
   if (spec.args?.length) return { cmd: spec.args };

@@ -72,7 +72,7 @@ export class PodStarter {
       if (warning && this.o.images.platform.mode === 'arm64') return this.execFormatError(current, warning);
       const id = await this.startContainer(current, image.id);
       const startedAt = this.o.clock.now();
-      const deadlineAt = startedAt + current.spec.maxDurationMinutes * 60_000;
+      const deadlineAt = startedAt + (current.spec.maxDurationSeconds ?? current.spec.maxDurationMinutes * 60) * 1000;
       this.update(current, { phase: 'running', containerId: id, startedAt, deadlineAt, warning, message: null });
       this.o.logger.info('pod started', { user: current.username, pod: current.name, container: containerName(current.username, current.name), node: current.spec.node });
       if (warning) this.o.logger.warn('pod image would not run onboard', { user: current.username, pod: current.name, warning });

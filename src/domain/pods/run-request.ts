@@ -22,6 +22,12 @@ export interface RunRequest {
   pvcName?: string;
   ports?: number[];
   namespace?: boolean;
+  /** Operations: the volume by name (already checked), in place of pvc_name's rules. */
+  volume?: string;
+  /** Operations: the command word by word (PodSpec.commandWords). */
+  commandWords?: string[];
+  /** Operations: max_duration_seconds (PodSpec.maxDurationSeconds). */
+  maxDurationSeconds?: number;
 }
 
 /** What a checked run request becomes: which pod, what to run, and when (simulated epoch ms). */
@@ -66,7 +72,7 @@ export function planRun(request: RunRequest, rules: RunRules): PlannedRun {
     }
     dueAt = Math.max(parsed, dueAt);
   }
-  const volume = request.pvcName !== undefined ? rules.selectVolume({ pvcName: request.pvcName }).name : pod;
+  const volume = request.volume ?? (request.pvcName !== undefined ? rules.selectVolume({ pvcName: request.pvcName }).name : pod);
   if (rules.strict && request.ports?.length) {
     if (!request.namespace) throw new SimError('STRICT_MODE', 'Strict mode: ports require namespace=true (rule: spec section 9, port exposure)');
     if (!rules.hasNamespace()) {
@@ -78,6 +84,8 @@ export function planRun(request: RunRequest, rules: RunRules): PlannedRun {
     node,
     maxDurationMinutes: request.maxDuration,
     ...(request.command !== undefined ? { command: request.command } : {}),
+    ...(request.commandWords ? { commandWords: request.commandWords } : {}),
+    ...(request.maxDurationSeconds !== undefined ? { maxDurationSeconds: request.maxDurationSeconds } : {}),
     ...(request.args ? { args: request.args } : {}),
     ...(request.envs ? { envs: Object.fromEntries(Object.entries(request.envs).map(([k, v]) => [k, String(v)])) } : {}),
     ...(request.ports ? { ports: request.ports } : {}),

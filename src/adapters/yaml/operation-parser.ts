@@ -1,0 +1,56 @@
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node } from 'yaml';
+import type { OperationParser, ParsedSource, SourceNode, SourcePosition, SourceProblem } from '../../domain/ports/operation-parser.ts';
+
+/**
+ * Operation files read with the `yaml` package (YAML 1.2 core schema, https://eemeli.org/yaml/):
+ * every syntax error and duplicate key reported with its line and column, and each scalar kept as
+ * the text the user wrote (Scalar.source), so `tag: 3.10` stays "3.10" (operations-decisions.md).
+ */
+export const yamlOperationParser: OperationParser = {
+  parse(text: string): ParsedSource {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+    const at = (offset: number | undefined): SourcePosition => {
+      const p = lines.linePos(offset ?? 0);
+      return { line: p.line, column: p.col };
+    };
+    const problems: SourceProblem[] = [...doc.errors, ...doc.warnings].map((e) => ({
+      pos: at(e.pos[0]),
+      message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+    }));
+    if (doc.errors.length) return { root: null, problems };
+    const convert = (node: unknown, where: number | undefined): SourceNode => {
+      if (isAlias(node)) return convert(node.resolve(doc), node.range?.[0]);
+      if (isMap(node)) {
+        const entries = [];
+        for (const pair of node.items) {
+          if (!isPair(pair)) continue;
+          const key = pair.key as Node | null;
+          const keyText = isScalar(key) ? scalarText(key) : null;
+          const keyPos = at(key?.range?.[0] ?? node.range?.[0]);
+          if (keyText === null) {
+            problems.push({ pos: keyPos, message: 'a key must be a plain name' });
+            continue;
+          }
+          entries.push({ key: keyText, keyPos, value: convert(pair.value, key?.range?.[1]) });
+        }
+        return { kind: 'map', pos: at(node.range?.[0]), entries };
+      }
+      if (isSeq(node)) return { kind: 'seq', pos: at(node.range?.[0]), items: node.items.map((item) => convert(item, node.range?.[0])) };
+      if (isScalar(node)) {
+        const textOf = scalarText(node);
+        return { kind: 'scalar', pos: at(node.range?.[0]), text: textOf ?? '', value: textOf };
+      }
+      // A key with nothing after it (`volume:`) is YAML's null.
+      return { kind: 'scalar', pos: at(where), text: '', value: null };
+    };
+    return { root: doc.contents === null ? null : convert(doc.contents, 0), problems };
+  },
+};
+
+/** The scalar as written: plain scalars by their source text, quoted ones by their value; null for YAML's null. */
+function scalarText(node: Scalar): string | null {
+  if (node.value === null && (node.type === Scalar.PLAIN || node.type === undefined)) return null;
+  if (node.type === Scalar.PLAIN && typeof node.source === 'string') return node.source;
+  return String(node.value);
+}
