@@ -16,7 +16,7 @@ bash scripts/ensure-docker.sh || fail "no Docker engine for the Docker tests (se
 bash scripts/ensure-arm64.sh || fail "no arm64 emulation for the Docker tests (see the line above)"
 # One image of every stand-in family the tests run (each family's root is shared by all its tags).
 TEST_IMAGES=(alpine:latest alpine:3.19 busybox:latest debian:bookworm-slim ubuntu:22.04 ubuntu:24.04
-  python:3.10-slim python:3.11-alpine python:3.12-alpine node:18-slim node:20-alpine node:20-slim
+  python:3.10 python:3.10-slim python:3.11-alpine python:3.12-alpine node:18-slim node:20-alpine node:20-slim
   distroless-static:latest distroless-base:latest distroless-python3-debian12:latest distroless-nodejs20-debian12:latest)
 node bin/em-sim.js images "${TEST_IMAGES[@]}" || fail "the catalog images the Docker tests use could not be made ready (see above)"
 # The Python compatibility suite and the orbit test need Debian's python3 with requests and sgp4.

@@ -85,6 +85,7 @@ export function buildOpenApi(specs: readonly RouteSpec[], info: OpenApiInfo): Js
       { name: 'nodes', description: 'FPGA, GPU and MPU nodes (later clients)' },
       { name: 'volumes', description: 'Your volumes, as PVCs (later clients)' },
       { name: 'sim', description: 'Simulator only: not on the real EM' },
+      { name: 'operations', description: "Simulator only: the provider's dashboard operations, their executions and namespace files" },
     ],
     paths,
     components: {
