@@ -184,7 +184,8 @@ export async function runOperation(file: string, config: SimConfig, options: Run
   }
   const op = checked.operation;
   const filesDir = path.resolve(options.files ?? path.dirname(file));
-  if (!existsSync(filesDir) || !statSync(filesDir).isDirectory()) throw new CliError(`--files ${filesDir} is not a folder`);
+  if (options.files !== undefined && !existsSync(filesDir)) mkdirSync(filesDir, { recursive: true });
+  if (!statSync(filesDir).isDirectory()) throw new CliError(`--files ${filesDir} is not a folder`);
 
   const client = await connect(config, options, io);
   let interrupted = false;

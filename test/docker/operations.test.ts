@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExecutionRecord } from '../../src/domain/operations/execution.ts';
 import { PASSWORD, startSim, tempDir, uniqueName, type TestSim } from '../helpers/sim.ts';
-import { cleanupDocker, dockerSim, IMAGES, podStatus, requireDocker } from './_docker.ts';
+import { cleanupDocker, dockerSim, podStatus, requireDocker } from './_docker.ts';
 
 /*
  * Operations on the real engine (issue 12): operations written in the provider's format, modelled
@@ -184,7 +184,6 @@ tasks:
     depth: 1
     volume: builds
 `;
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(path.join(dir, 'build.yaml'), yaml);
     const run = await cli(['operation', 'run', 'build.yaml', '--url', sim.url, '--user', user, '--password', PASSWORD, '--json'], dir);
     expect(run.code, run.stderr).toBe(0);
