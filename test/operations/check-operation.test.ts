@@ -186,4 +186,14 @@ triggers: []
     expect(check('tasks: []\n').errors).toEqual([{ line: 1, column: 8, key: 'tasks', message: 'an operation needs at least one task' }]);
     expect(check('- a\n- b\n').errors[0]).toMatchObject({ line: 1, column: 1, message: 'expected a map, got a list' });
   });
+
+  it('aliases are expanded, but a "billion laughs" file is refused instead of filling memory', () => {
+    const shared = 'x-image: &img {name: alpine, tag: latest}\n';
+    const ok = check(`tasks:\n  - id: a\n    type: dphi.space.cg2.pod.run\n    image: &img {name: alpine, tag: "3.19"}\n  - id: b\n    type: dphi.space.cg2.pod.run\n    image: *img\n`);
+    expect(ok.errors).toEqual([]);
+    expect((ok.operation!.tasks[1] as PodRunTask).image).toBe('alpine:3.19');
+    let bomb = `${shared}l0: &l0 [a, a, a, a, a, a, a, a, a, a]\n`;
+    for (let i = 1; i < 9; i++) bomb += `l${i}: &l${i} [${Array(10).fill(`*l${i - 1}`).join(', ')}]\n`;
+    expect(check(`${bomb}tasks: *l8\n`).errors).toEqual([{ line: 1, column: 1, key: '', message: 'the file uses more than 100 aliases (*name)' }]);
+  });
 });

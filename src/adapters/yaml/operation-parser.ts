@@ -19,8 +19,16 @@ export const yamlOperationParser: OperationParser = {
       message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
     }));
     if (doc.errors.length) return { root: null, problems };
+    // Each alias is expanded where it is used: bound the expansions, as the yaml package's own
+    // toJS does (maxAliasCount), so that a "billion laughs" file cannot exhaust memory.
+    let aliases = 0;
+    let nodes = 0;
     const convert = (node: unknown, where: number | undefined): SourceNode => {
-      if (isAlias(node)) return convert(node.resolve(doc), node.range?.[0]);
+      if (++nodes > MAX_NODES) throw new TooLarge(`the file expands to more than ${MAX_NODES} YAML nodes`);
+      if (isAlias(node)) {
+        if (++aliases > MAX_ALIASES) throw new TooLarge(`the file uses more than ${MAX_ALIASES} aliases (*name)`);
+        return convert(node.resolve(doc), node.range?.[0]);
+      }
       if (isMap(node)) {
         const entries = [];
         for (const pair of node.items) {
@@ -44,9 +52,19 @@ export const yamlOperationParser: OperationParser = {
       // A key with nothing after it (`volume:`) is YAML's null.
       return { kind: 'scalar', pos: at(where), text: '', value: null };
     };
-    return { root: doc.contents === null ? null : convert(doc.contents, 0), problems };
+    try {
+      return { root: doc.contents === null ? null : convert(doc.contents, 0), problems };
+    } catch (err) {
+      if (!(err instanceof TooLarge)) throw err;
+      return { root: null, problems: [...problems, { pos: { line: 1, column: 1 }, message: err.message }] };
+    }
   },
 };
+
+const MAX_ALIASES = 100;
+const MAX_NODES = 100_000;
+
+class TooLarge extends Error {}
 
 /** The scalar as written: plain scalars by their source text, quoted ones by their value; null for YAML's null. */
 function scalarText(node: Scalar): string | null {
