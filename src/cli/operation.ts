@@ -191,14 +191,22 @@ export async function runOperation(file: string, config: SimConfig, options: Run
   let interrupted = false;
   let executionId: string | null = null;
   const onSigint = () => {
-    if (interrupted) return;
+    if (interrupted) {
+      // A second Ctrl-C does not wait for the kill to finish.
+      io.err('em-sim: interrupted again; leaving without waiting (the execution is being killed)');
+      process.exit(130);
+    }
     interrupted = true;
     io.err('em-sim: interrupted; killing the execution');
+    sendKill();
+  };
+  const sendKill = () => {
     if (executionId) void client.fetch(`/sim/executions/${executionId}/kill`, { method: 'POST' }).catch(() => {});
   };
   process.on('SIGINT', onSigint);
   try {
     await uploadSources(client, op.namespace, op.tasks.flatMap((t) => (t.type === 'dphi.space.cg2.uplink' ? t.source : [])), filesDir, say);
+    if (interrupted) return 130;
     const res = await client.fetch(`/sim/executions?file=${encodeURIComponent(fileName)}`, { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: text });
     const submitted = (await res.json()) as ExecutionRecord & { error?: string; message?: string };
     if (res.status === 400 && submitted.error === 'INVALID_OPERATION') {
@@ -207,7 +215,7 @@ export async function runOperation(file: string, config: SimConfig, options: Run
     }
     if (!res.ok) throw new CliError(`the simulator refused the operation: ${res.status} ${submitted.error}: ${submitted.message}`);
     executionId = submitted.id;
-    if (interrupted) onSigint();
+    if (interrupted) sendKill();
     say(`em-sim: execution ${submitted.id} of ${op.namespace} / ${op.id} (revision ${submitted.revision}) on ${client.url}`);
     const view = new LiveView(say, sayIsTty, options.json ? process.stderr : process.stdout);
     let record: ExecutionRecord = submitted;

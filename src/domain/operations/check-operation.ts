@@ -107,7 +107,7 @@ export function checkOperation(parsed: ParsedSource, context: CheckContext = {})
 
   const tasks: Task[] = [];
   const seen = new Map<string, number>();
-  top.tasks.forEach((_, i) => {
+  (top.tasks ?? []).forEach((_, i) => {
     const idNode = report.node(['tasks', i, 'id']);
     const taskId = idNode?.kind === 'scalar' ? idNode.value : null;
     if (taskId !== null) {
@@ -150,7 +150,7 @@ function checkTask(report: Reporter, i: number): Task | null {
   }
   const raw = report.shape(TASK_SHAPES[type as TaskType], node, at) as Record<string, unknown> | null;
   if (!raw) return null;
-  const id = raw.id as string;
+  const id = (raw.id as string | undefined) ?? '';
   const common = {
     id,
     ...(raw.description !== undefined ? { description: raw.description as string } : {}),
@@ -163,7 +163,8 @@ function checkTask(report: Reporter, i: number): Task | null {
     report.warning([...at, ...key], message);
   };
   const vol = volumeName(report, at, raw.volume as string | undefined);
-  const volumePath = (key: string, value: string) => {
+  const volumePath = (key: string, value: string | undefined) => {
+    if (value === undefined) return;
     try {
       parseVolumePath(value, key);
     } catch (err) {
@@ -172,7 +173,7 @@ function checkTask(report: Reporter, i: number): Task | null {
   };
   switch (type as TaskType) {
     case 'dphi.space.cg2.uplink': {
-      const source = namespacePaths(report, [...at, 'source'], raw.source as string[]);
+      const source = namespacePaths(report, [...at, 'source'], raw.source as string[] | undefined);
       const destination = (raw.destination as string | undefined) ?? '/';
       volumePath('destination', destination);
       if (/^\/?data(\/|$)/.test(destination)) {
@@ -182,8 +183,8 @@ function checkTask(report: Reporter, i: number): Task | null {
       return { ...common, type: 'dphi.space.cg2.uplink', source, destination, volume: vol };
     }
     case 'dphi.space.cg2.downlink': {
-      const source = raw.source as string[];
-      if (!source.length) report.error([...at, 'source'], 'expected at least one file of the volume to downlink');
+      const source = (raw.source as string[] | undefined) ?? [];
+      if (raw.source !== undefined && !source.length) report.error([...at, 'source'], 'expected at least one file of the volume to downlink');
       source.forEach((s, j) => {
         try {
           if (!parseVolumePath(s, 'source').length) report.error([...at, 'source', j], `"${s}" is the volume root; name a file`);
@@ -205,8 +206,8 @@ function checkTask(report: Reporter, i: number): Task | null {
     case 'dphi.space.cg2.pod.run':
       return podRun(report, at, raw, common, vol, warn);
     case 'dphi.space.cg2.docker.build': {
-      volumePath('dockerfile', raw.dockerfile as string);
-      volumePath('context', raw.context as string);
+      volumePath('dockerfile', raw.dockerfile as string | undefined);
+      volumePath('context', raw.context as string | undefined);
       return { ...common, type: 'dphi.space.cg2.docker.build', dockerfile: raw.dockerfile as string, context: raw.context as string, image: imageRef(report, [...at, 'image'], raw.image), volume: vol };
     }
     case 'dphi.space.cg2.docker.image.list':
@@ -291,6 +292,7 @@ function podRun(
 }
 
 function imageRef(report: Reporter, at: (string | number)[], raw: unknown): string {
+  if (raw === undefined) return '';
   if (typeof raw === 'string') {
     if (!raw.trim()) report.error(at, 'Image name or tag is missing: expected "name:tag", e.g. "python:3.10"');
     return raw;
@@ -321,7 +323,8 @@ export function normaliseNamespacePath(raw: string, what: string): string {
   return `/${segments.join('/')}`;
 }
 
-function namespacePaths(report: Reporter, at: (string | number)[], raw: string[]): string[] {
+function namespacePaths(report: Reporter, at: (string | number)[], raw: string[] | undefined): string[] {
+  if (raw === undefined) return [];
   if (!raw.length) report.error(at, 'expected at least one namespace file to uplink');
   return raw.map((p, j) => {
     try {
@@ -389,10 +392,13 @@ class Reporter {
     const result = schema.safeParse(plain(node));
     if (result.success) return result.data;
     this.issues(schema, result.error.issues, at);
-    // Unknown keys aside, the rest may still be checkable: check it, so every error shows at once.
-    const onlyUnknownKeys = result.error.issues.every((i) => i.code === 'unrecognized_keys' && i.path.length === 0);
-    if (onlyUnknownKeys && schema instanceof z.ZodObject) {
-      const loose = schema.strip().safeParse(plain(node));
+    // The keys that are fine may still be checkable: check them too, so every error shows at once.
+    // (The operation is refused anyway: the rules below see a partial value.)
+    const value = plain(node);
+    if (schema instanceof z.ZodObject && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const bad = new Set(result.error.issues.filter((i) => i.path.length > 0).map((i) => String(i.path[0])));
+      const kept = Object.fromEntries(Object.entries(value).filter(([key]) => !bad.has(key)));
+      const loose = schema.partial().strip().safeParse(kept);
       if (loose.success) return loose.data as z.infer<S>;
     }
     return null;

@@ -52,7 +52,8 @@ export interface OperationServiceOptions extends TaskRunnerDeps {
 export class OperationService {
   private readonly queues = new KeyedMutex();
   private readonly controllers = new Map<string, AbortController>();
-  private readonly drives = new Set<Promise<void>>();
+  /** Each execution being driven (or queued to be), by id. */
+  private readonly drives = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(private readonly o: OperationServiceOptions) {}
@@ -183,7 +184,7 @@ export class OperationService {
   async close(): Promise<void> {
     this.closed = true;
     for (const controller of this.controllers.values()) controller.abort('close' satisfies StopReason);
-    await Promise.allSettled([...this.drives]);
+    await Promise.allSettled([...this.drives.values()]);
   }
 
   // ---- driving an execution ----
@@ -208,13 +209,14 @@ export class OperationService {
       })
       .finally(() => {
         this.controllers.delete(e.id);
-        this.drives.delete(drive);
+        this.drives.delete(e.id);
       });
-    this.drives.add(drive);
+    this.drives.set(e.id, drive);
   }
 
+  /** Resolves once the execution's drive has returned. */
   private async settled(id: string): Promise<void> {
-    while (this.controllers.has(id)) await Promise.allSettled([...this.drives]);
+    await this.drives.get(id);
   }
 
   private async drive(id: string, signal: AbortSignal): Promise<void> {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { finished, PassThrough } from 'node:stream';
 import { z } from 'zod';
 import { SimError } from '../../domain/errors.ts';
 import type { NamespaceFiles } from '../../domain/operations/namespace-files.ts';
@@ -235,7 +236,7 @@ export function registerOperationRoutes(routes: RouteTable, deps: OperationRoute
         schema: z.object({ path: text().describe('where in the namespace, e.g. /vlms.py or /tests/calibration.json') }),
       },
       success: { status: 201, description: 'The version stored', example: { path: '/vlms.py', version: 3, size: 2048, sha256: '9c1b…' } },
-      errors: ['MISSING_PARAMETER', 'INVALID_PARAMETER', 'INVALID_PATH', 'ILLEGAL_PATH', 'MAX_UPLINK_SIZE_EXCEEDED', 'DISK_FULL'],
+      errors: ['MISSING_PARAMETER', 'INVALID_PARAMETER', 'INVALID_PATH', 'ILLEGAL_PATH', 'MAX_UPLINK_SIZE_EXCEEDED', 'UPLINK_FAILED', 'DISK_FULL'],
     },
     async (c) => {
       const path = c.req.query('path');
@@ -243,12 +244,25 @@ export function registerOperationRoutes(routes: RouteTable, deps: OperationRoute
       const declared = Number(c.req.header('content-length') ?? NaN);
       const tooLarge = () => new SimError('MAX_UPLINK_SIZE_EXCEEDED', `The file is larger than ${deps.uploadMaxBytes} bytes (limits.uplink_max_bytes); nothing was kept`);
       if (declared > deps.uploadMaxBytes) throw new RefusedBody(tooLarge());
+      // The body goes through a pass-through, so that a refused upload stops reading without
+      // destroying the connection the answer must still go out on.
+      const incoming = c.env.incoming as IncomingMessage;
+      const body = new PassThrough();
+      incoming.pipe(body);
+      finished(incoming, { writable: false }, (err) => {
+        if (err) body.destroy(err);
+      });
       try {
-        const v = await namespaces.upload(c.get('user'), c.req.param('namespace')!, path, c.env.incoming as IncomingMessage);
+        const v = await namespaces.upload(c.get('user'), c.req.param('namespace')!, path, body);
         return c.json({ path: v.path, version: v.version, size: v.size, sha256: v.sha256 }, 201);
       } catch (err) {
+        incoming.unpipe(body);
         // The rest of a refused body is not read: answer, then close the connection.
         if (err instanceof SimError && (err.code === 'MAX_UPLINK_SIZE_EXCEEDED' || err.code === 'DISK_FULL')) throw new RefusedBody(err);
+        if (err instanceof SimError) throw err;
+        if (incoming.destroyed || incoming.readableAborted || !incoming.complete) {
+          throw new SimError('UPLINK_FAILED', 'The upload was interrupted before the whole file arrived; nothing was kept. Send it again.');
+        }
         throw err;
       }
     },
