@@ -283,6 +283,30 @@ ${task}${continueOn ? '    on_failure: continue\n' : ''}  - id: after
     expect(await again.json()).toMatchObject({ error: 'EXECUTION_ENDED' });
   });
 
+  it('Ctrl-C on `em-sim operation run` kills the execution and exits 130', async () => {
+    const { sim } = env;
+    const dir = tempDir('em-sim-op-');
+    made.push(dir);
+    writeFileSync(path.join(dir, 'long.yaml'), failing('  - id: run\n    type: dphi.space.cg2.pod.run\n    pod_name: interrupted\n    image: {name: alpine, tag: latest}\n    command: ["sleep", "120"]\n'));
+    const child = spawn(process.execPath, [BIN, 'operation', 'run', 'long.yaml', '--url', sim.url, '--user', user, '--password', PASSWORD], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (stdout.includes('[run] RUNNING')) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    expect(await exited, stdout + stderr).toBe(130);
+    expect(stderr).toContain('interrupted; killing the execution');
+    expect(stdout).toMatch(/execution \S+ KILLED/);
+    const [latest] = ((await (await sim.fetch('/sim/executions', { user })).json()) as { data: { state: string; operation: string }[] }).data;
+    expect(latest).toMatchObject({ operation: 'failing', state: 'KILLED' });
+  });
+
   it('each user sees only their own executions and namespaces', async () => {
     const { sim } = env;
     const mine = ((await (await sim.fetch('/sim/executions', { user })).json()) as { data: { id: string }[] }).data;
