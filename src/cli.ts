@@ -198,8 +198,10 @@ const connectOptions = (cmd: Command) =>
 sub('validate')
   .description('check operation files without running anything: every error with file, line and column; exit 1 on any')
   .argument('<file...>', 'operation files (YAML)')
-  .action((files: string[]) => {
-    process.exitCode = validateFiles(files, processOutput);
+  .option('-c, --config <path>', `${CONFIG_HELP}; its onboard catalog tells which pod images are onboard`)
+  .action((files: string[], opts: { config?: string }) => {
+    const { config } = loadConfig({ configPath: opts.config });
+    process.exitCode = validateFiles(files, processOutput, config);
   });
 
 connectOptions(

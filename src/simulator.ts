@@ -24,7 +24,7 @@ import { BusyWindows } from './domain/busy-windows.ts';
 import { ClockControl } from './domain/clock-control.ts';
 import { EngineStatus } from './domain/engine-status.ts';
 import { FileService } from './domain/files/file-service.ts';
-import { catalogEntries, type CatalogEntry } from './domain/images/catalog.ts';
+import { catalogEntries, findInCatalog, type CatalogEntry } from './domain/images/catalog.ts';
 import { CatalogImages, type CatalogImageReport, type CatalogImagesOptions, type CatalogProgress } from './domain/images/catalog-images.ts';
 import { resolvePlatform, type Platform } from './domain/images/platform.ts';
 import { arm64Emulation, BINFMT_DIR, hostArchitecture, type Arm64Emulation } from './adapters/platform/host.ts';
@@ -162,6 +162,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     store: operationStore,
     blobs,
     parser: yamlOperationParser,
+    isOnboard: (image) => catalog.find(image) !== undefined,
     namespaces,
     files,
     volumes,
@@ -265,8 +266,10 @@ export async function startServer(config: SimConfig, options: SimulatorOptions =
  * Checks an operation file without a simulator (`em-sim operation validate`): the same parser and
  * rules the server uses.
  */
-export function checkOperationText(text: string, fileName?: string): OperationCheck {
-  return checkOperation(yamlOperationParser.parse(text), fileName === undefined ? {} : { fileName });
+export function checkOperationText(text: string, fileName?: string, config?: SimConfig): OperationCheck {
+  const entries = config ? catalogEntries(configuredCatalog(config), config.images.registry) : null;
+  const isOnboard = entries && config ? (image: string) => findInCatalog(entries, image, config.images.registry) !== undefined : undefined;
+  return checkOperation(yamlOperationParser.parse(text), { ...(fileName === undefined ? {} : { fileName }), ...(isOnboard ? { isOnboard } : {}) });
 }
 
 /** The JSON-lines logger on stderr. */

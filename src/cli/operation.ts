@@ -38,7 +38,7 @@ export function formatProblem(file: string, p: OperationProblem, kind: 'error' |
 }
 
 /** `operation validate FILE…`: every error of every file; returns the exit code (1 on any error). */
-export function validateFiles(files: string[], io: CliOutput): number {
+export function validateFiles(files: string[], io: CliOutput, config?: SimConfig): number {
   let bad = 0;
   for (const file of files) {
     let text: string;
@@ -49,7 +49,7 @@ export function validateFiles(files: string[], io: CliOutput): number {
       bad++;
       continue;
     }
-    const checked = checkOperationText(text, path.basename(file));
+    const checked = checkOperationText(text, path.basename(file), config);
     for (const w of checked.warnings) io.err(formatProblem(file, w, 'warning'));
     for (const e of checked.errors) io.out(formatProblem(file, e, 'error'));
     if (checked.operation) io.out(`✓ ${file}: ${checked.operation.namespace} / ${checked.operation.id} (${checked.operation.tasks.length} task${checked.operation.tasks.length === 1 ? '' : 's'})`);
@@ -159,6 +159,7 @@ export interface RunOptions extends ConnectOptions {
 }
 
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'KILLED']);
+const ENDED = new Set(['SUCCESS', 'FAILED', 'KILLED', 'SKIPPED']);
 
 /**
  * `operation run FILE`: checks the file, uploads the uplinks' sources from the files folder into
@@ -173,7 +174,7 @@ export async function runOperation(file: string, config: SimConfig, options: Run
     throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
   }
   const fileName = path.basename(file);
-  const checked = checkOperationText(text, fileName);
+  const checked = checkOperationText(text, fileName, config);
   const say = options.json ? io.err : io.out;
   const sayIsTty = options.json ? io.errIsTty : io.outIsTty;
   for (const w of checked.warnings) io.err(formatProblem(file, w, 'warning'));
@@ -197,7 +198,7 @@ export async function runOperation(file: string, config: SimConfig, options: Run
       process.exit(130);
     }
     interrupted = true;
-    io.err('em-sim: interrupted; killing the execution');
+    io.err('em-sim: interrupted; killing the execution (a running pod gets SIGTERM, then SIGKILL after 10 s; Ctrl-C again to leave at once)');
     sendKill();
   };
   const sendKill = () => {
@@ -295,9 +296,10 @@ async function downloadResults(client: SimulatorClient, record: ExecutionRecord,
 
 const MARK: Record<string, string> = { CREATED: '·', SCHEDULED: '…', RUNNING: '▶', SUCCESS: '✓', FAILED: '✘', KILLED: '✘', SKIPPED: '-' };
 
-function duration(task: TaskRunRecord, now: number): string {
+/** A task's duration: its recorded one once ended; while it runs, counted here from when this view first saw it start. */
+function duration(task: TaskRunRecord, seenStarting: number | undefined): string {
   if (task.duration_s !== null) return `${task.duration_s.toFixed(2)}s`;
-  if (task.started) return `${((now - Date.parse(task.started)) / 1000).toFixed(1)}s`;
+  if (seenStarting !== undefined) return `${((Date.now() - seenStarting) / 1000).toFixed(1)}s`;
   return '';
 }
 
@@ -306,37 +308,42 @@ function duration(task: TaskRunRecord, now: number): string {
  * redrawn in place (log-update); otherwise a plain line per state change and log line.
  */
 class LiveView {
-  private readonly seenStates = new Map<string, string>();
   private readonly seenLogs = new Map<string, number>();
+  private readonly seenStarting = new Map<string, number>();
   private readonly update: ReturnType<typeof createLogUpdate> | null;
 
   constructor(
     private readonly say: (line: string) => void,
     tty: boolean,
-    stream: NodeJS.WriteStream,
+    private readonly stream: NodeJS.WriteStream,
   ) {
-    this.update = tty ? createLogUpdate(stream) : null;
+    // A terminal that reports no width (some `script` sessions) gets plain lines.
+    this.update = tty && (stream.columns ?? 0) > 0 ? createLogUpdate(stream) : null;
   }
 
   render(record: ExecutionRecord): void {
+    for (const t of record.tasks) {
+      if ((t.state === 'SCHEDULED' || t.state === 'RUNNING') && !this.seenStarting.has(t.id)) this.seenStarting.set(t.id, Date.now());
+    }
     if (this.update) {
-      const now = Date.parse(record.state_history[record.state_history.length - 1]!.date);
       const width = Math.max(...record.tasks.map((t) => t.id.length));
+      const room = Math.max(20, (this.stream.columns ?? 120) - width - 26);
       const lines = record.tasks.map((t) => {
         const last = t.logs[t.logs.length - 1]?.message ?? '';
-        return `${MARK[t.state] ?? ' '} ${t.id.padEnd(width)}  ${t.state.padEnd(9)} ${duration(t, now).padStart(8)}  ${last.slice(0, 100)}`;
+        return `${MARK[t.state] ?? ' '} ${t.id.padEnd(width)}  ${t.state.padEnd(9)} ${duration(t, this.seenStarting.get(t.id)).padStart(8)}  ${last.slice(0, room)}`;
       });
       this.update([`${record.state}`, ...lines].join('\n'));
       return;
     }
     for (const t of record.tasks) {
+      // Every state the task went through (also those between two polls) and every log line, in time order.
+      const events = [
+        ...t.state_history.slice(1).map((h, i) => ({ at: h.date, order: ENDED.has(h.state) ? 2 : 0, index: i, line: `[${t.id}] ${h.state}${h.state === t.state && t.duration_s !== null ? ` (${t.duration_s.toFixed(2)} s)` : ''}` })),
+        ...t.logs.map((l, i) => ({ at: l.time, order: 1, index: i, line: `[${t.id}] ${l.level} ${l.message}` })),
+      ].sort((a, b) => a.at.localeCompare(b.at) || a.order - b.order || a.index - b.index);
       const shown = this.seenLogs.get(t.id) ?? 0;
-      for (const l of t.logs.slice(shown)) this.say(`[${t.id}] ${l.level} ${l.message}`);
-      this.seenLogs.set(t.id, t.logs.length);
-      if (this.seenStates.get(t.id) !== t.state) {
-        if (t.state !== 'CREATED') this.say(`[${t.id}] ${t.state}${t.duration_s !== null ? ` (${t.duration_s.toFixed(2)} s)` : ''}`);
-        this.seenStates.set(t.id, t.state);
-      }
+      for (const e of events.slice(shown)) this.say(e.line);
+      this.seenLogs.set(t.id, events.length);
     }
   }
 
@@ -375,11 +382,22 @@ export async function listExecutions(config: SimConfig, options: ConnectOptions 
   }
 }
 
+/** An execution id from a unique prefix of one (as `operation list` prints ids), else the id as given. */
+async function resolveId(client: SimulatorClient, id: string): Promise<string> {
+  if (/^[0-9a-f-]{36}$/.test(id)) return id;
+  const { data } = await client.json<{ data: { id: string }[] }>('/sim/executions?limit=1000');
+  const matches = data.filter((e) => e.id.startsWith(id));
+  if (matches.length === 1) return matches[0]!.id;
+  if (matches.length > 1) throw new CliError(`${id} is the start of ${matches.length} executions' ids; give more of it (see \`em-sim operation list\`)`);
+  throw new CliError(`no execution of yours has an id starting "${id}"; list yours with \`em-sim operation list\``);
+}
+
 /** `operation show ID`: an execution's record, as text or JSON. */
 export async function showExecution(id: string, config: SimConfig, options: ConnectOptions & { json?: boolean }, io: CliOutput): Promise<number> {
   const client = await connect(config, options, io);
   try {
-    const res = await client.fetch(`/sim/executions/${encodeURIComponent(id)}`);
+    const full = await resolveId(client, id);
+    const res = await client.fetch(`/sim/executions/${encodeURIComponent(full)}`);
     const body = (await res.json()) as ExecutionRecord & { error?: string; message?: string };
     if (!res.ok) throw new CliError(`${body.error}: ${body.message}`);
     if (options.json) {

@@ -50,6 +50,21 @@ describe('operation files: scalars keep the text the user wrote (1.5 #8)', () =>
     expect(missing.errors).toEqual([{ line: 5, column: 7, key: 'tasks[0].image.tag', message: '"tag" is required' }]);
     const empty = check(`tasks:\n  - id: run\n    type: dphi.space.cg2.pod.run\n    image: {name: python, tag: ''}\n`);
     expect(empty.errors[0]!.message).toContain('Image name or tag is missing');
+    const untagged = check(`tasks:\n  - id: run\n    type: dphi.space.cg2.pod.run\n    image: python\n`);
+    expect(untagged.errors[0]).toMatchObject({ key: 'tasks[0].image', message: expect.stringContaining('Image name or tag is missing') });
+  });
+
+  it('warns about a pod image that is neither onboard nor built by the operation itself', () => {
+    const text = `tasks:
+  - {id: build, type: dphi.space.cg2.docker.build, dockerfile: Dockerfile, context: ., image: {name: mine, tag: v1}}
+  - {id: a, type: dphi.space.cg2.pod.run, image: "mine:v1"}
+  - {id: b, type: dphi.space.cg2.pod.run, image: "python:3.1"}
+  - {id: c, type: dphi.space.cg2.pod.run, image: "python:3.10"}
+`;
+    const result = checkOperation(yamlOperationParser.parse(text), { fileName: 'x.yaml', isOnboard: (ref) => ref === 'python:3.10' });
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([{ line: 4, column: 50, key: 'tasks[2].image', message: expect.stringContaining('"python:3.1" is not an onboard image') }]);
+    expect(result.operation!.tasks[2]!.warnings).toHaveLength(1);
   });
 });
 
@@ -60,7 +75,7 @@ describe('operation files: pod.run inputs in both generations\' shapes', () => {
     expect((onlyTask(podRun('')) as PodRunTask).maxDurationSeconds).toBe(3600);
     const both = check(podRun('    max_duration: 5\n    max_duration_seconds: 60\n'));
     expect(both.errors).toEqual([{ line: 8, column: 27, key: 'tasks[0].max_duration_seconds', message: 'give max_duration (minutes) or max_duration_seconds, not both' }]);
-    expect(check(podRun('    max_duration: ten\n')).errors[0]).toMatchObject({ key: 'tasks[0].max_duration', message: 'expected a whole number, e.g. 5' });
+    expect(check(podRun('    max_duration: ten\n')).errors[0]).toMatchObject({ key: 'tasks[0].max_duration', message: 'expected a positive whole number, e.g. 5' });
   });
 
   it('node is case-insensitive, default means FPGA, anything else is refused (1.5 #3)', () => {
@@ -174,7 +189,7 @@ triggers: []
       { line: 4, column: 11, key: 'tasks[0].type', message: expect.stringContaining('did you mean "dphi.space.cg2.pod.run"?') },
       { line: 5, column: 5, key: 'tasks[1].source', message: '"source" is required' },
       { line: 7, column: 5, key: 'tasks[1].sources', message: 'unknown key "sources"; did you mean "source"?' },
-      { line: 8, column: 9, key: 'tasks[2].id', message: 'task id "up" is already used by task 2; task ids must be unique in the operation' },
+      { line: 8, column: 9, key: 'tasks[2].id', message: 'task id "up" is already used by tasks[1] (line 5); task ids must be unique in the operation' },
       { line: 10, column: 1, key: 'triggers', message: 'unknown key "triggers"' },
     ]);
   });

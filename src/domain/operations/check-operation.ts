@@ -22,7 +22,7 @@ const DEFAULT_MAX_DURATION_S = 60 * 60;
 // ---- the shapes (every scalar arrives as its text; null is YAML's null) ----
 
 const text = z.string();
-const whole = text.regex(/^[0-9]+$/, 'expected a whole number, e.g. 5').transform(Number);
+const whole = text.regex(/^[0-9]+$/, 'expected a positive whole number, e.g. 5').transform(Number);
 const textList = z.array(text);
 const volume = text.optional();
 
@@ -77,6 +77,12 @@ const FILE_SHAPE = z.strictObject({
 export interface CheckContext {
   /** The file name (no folders), e.g. "ollama.yaml"; undefined when the text came without one. */
   fileName?: string;
+  /**
+   * Whether an image reference is in the onboard catalog: a pod.run image that is not, and that
+   * no earlier docker.build of the file makes, gets a warning (it fails ImagePullBackOff unless
+   * it is one of the user's own images).
+   */
+  isOnboard?: (image: string) => boolean;
 }
 
 /**
@@ -112,12 +118,25 @@ export function checkOperation(parsed: ParsedSource, context: CheckContext = {})
     const taskId = idNode?.kind === 'scalar' ? idNode.value : null;
     if (taskId !== null) {
       const first = seen.get(taskId);
-      if (first !== undefined) report.error(['tasks', i, 'id'], `task id "${taskId}" is already used by task ${first + 1}; task ids must be unique in the operation`);
+      if (first !== undefined) {
+        const line = report.node(['tasks', first, 'id'])?.pos.line;
+        report.error(['tasks', i, 'id'], `task id "${taskId}" is already used by tasks[${first}]${line ? ` (line ${line})` : ''}; task ids must be unique in the operation`);
+      }
       else seen.set(taskId, i);
     }
     const task = checkTask(report, i);
     if (task) tasks.push(task);
   });
+  if (context.isOnboard) {
+    const built = new Set<string>();
+    tasks.forEach((task, i) => {
+      if (task.type === 'dphi.space.cg2.docker.build') built.add(task.image);
+      if (task.type !== 'dphi.space.cg2.pod.run' || !task.image || built.has(task.image) || context.isOnboard!(task.image)) return;
+      const message = `"${task.image}" is not an onboard image: unless it is one of your own (built or loaded earlier), the pod will fail with ImagePullBackOff`;
+      task.warnings.push(message);
+      report.warning(['tasks', i, 'image'], message);
+    });
+  }
   // In file order, as a compiler lists them.
   const byPlace = (a: OperationProblem, b: OperationProblem) => a.line - b.line || a.column - b.column;
   errors.sort(byPlace);
@@ -294,7 +313,8 @@ function podRun(
 function imageRef(report: Reporter, at: (string | number)[], raw: unknown): string {
   if (raw === undefined) return '';
   if (typeof raw === 'string') {
-    if (!raw.trim()) report.error(at, 'Image name or tag is missing: expected "name:tag", e.g. "python:3.10"');
+    const last = raw.split('/').pop() ?? '';
+    if (!raw.trim() || !/[:@]./.test(last)) report.error(at, `Image name or tag is missing: expected "name:tag", e.g. "python:3.10" (got "${raw}")`);
     return raw;
   }
   const { name, tag } = raw as { name: string; tag: string };

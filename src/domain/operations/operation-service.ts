@@ -37,6 +37,8 @@ export interface ExecutionSummary {
 /** What the operation service is built with. */
 export interface OperationServiceOptions extends TaskRunnerDeps {
   parser: OperationParser;
+  /** Whether an image is in the onboard catalog (validation warns about pod images that are not). */
+  isOnboard: (image: string) => boolean;
   busy: BusyWindows;
   logger: Logger;
 }
@@ -60,7 +62,7 @@ export class OperationService {
 
   /** Checks an operation's text without running anything (`operation validate`, POST /sim/operations/validate). */
   check(text: string, fileName?: string): OperationCheck {
-    return checkOperation(this.o.parser.parse(text), fileName === undefined ? {} : { fileName });
+    return checkOperation(this.o.parser.parse(text), { ...(fileName === undefined ? {} : { fileName }), isOnboard: this.o.isOnboard });
   }
 
   /**

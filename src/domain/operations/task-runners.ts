@@ -427,7 +427,7 @@ async function podRun(ctx: TaskContext, task: PodRunTask, deps: TaskRunnerDeps):
         return { state: 'SUCCESS', end: { outputs: { status: true, message, exitCode: 0, reason: 'Completed' } } };
       }
       const timeout = t.message === DEADLINE_MESSAGE;
-      const message = `${timeout ? 'DeadlineExceeded' : t.reason}: ${t.message ?? `the container exited with code ${t.exitCode}`} (exit code ${t.exitCode})`;
+      const message = `${timeout ? 'DeadlineExceeded' : t.reason}: ${t.message ? `${t.message} (exit code ${t.exitCode})` : `exit code ${t.exitCode}`}`;
       ctx.log('ERROR', message);
       return failed(message, { status: false, message, exitCode: t.exitCode, reason: timeout ? 'DeadlineExceeded' : t.reason }, timeout ? 'TIMEOUT' : 'EXECUTION_ERROR');
     }

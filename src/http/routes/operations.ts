@@ -164,6 +164,9 @@ export function registerOperationRoutes(routes: RouteTable, deps: OperationRoute
     },
     (c, p) => {
       const record = operations.record(c.get('user'), c.req.param('id')!);
+      if (p.task !== undefined && !record.tasks.some((t) => t.id === p.task)) {
+        throw new SimError('EXECUTION_NOT_FOUND', `Execution ${record.id} has no task "${p.task}"; its tasks: ${record.tasks.map((t) => t.id).join(', ')}`);
+      }
       const data = record.tasks.filter((t) => p.task === undefined || t.id === p.task).flatMap((t) => t.logs.map((l) => ({ task: t.id, ...l })));
       return c.json({ data: data.sort((a, b) => a.time.localeCompare(b.time)) }, 200);
     },
