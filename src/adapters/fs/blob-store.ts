@@ -39,10 +39,14 @@ export class FsBlobStore implements BlobStore {
         done(null, chunk);
       },
     });
+    const out = createWriteStream(temp, { flags: 'wx', flush: true });
     try {
-      await pipeline(data instanceof Uint8Array ? Readable.from([data]) : data, count, createWriteStream(temp, { flags: 'wx', flush: true }));
+      await pipeline(data instanceof Uint8Array ? Readable.from([data]) : data, count, out);
       renameSync(temp, path.join(this.dir, key));
     } catch (err) {
+      // A stream destroyed before its file was opened still opens (creates) it, then closes:
+      // remove the file only once it is closed.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       rmSync(temp, { force: true });
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOSPC' || code === 'EDQUOT') throw new StorageFull((err as Error).message);
