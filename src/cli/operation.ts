@@ -227,11 +227,12 @@ export async function runOperation(file: string, config: SimConfig, options: Run
       record = await client.json<ExecutionRecord>(`/sim/executions/${submitted.id}`);
     }
     view.done();
-    const written = await downloadResults(client, record, filesDir);
+    const { written, failed } = await downloadResults(client, record, filesDir);
     if (options.json) io.out(JSON.stringify(record, null, 2));
     summary(record, written, filesDir, say);
+    for (const line of failed) io.err(`em-sim: could not write ${line}`);
     if (interrupted) return 130;
-    return record.state === 'COMPLETED' ? 0 : 1;
+    return record.state === 'COMPLETED' && !failed.length ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);
     await client.close();
@@ -269,29 +270,53 @@ async function uploadSources(client: SimulatorClient, namespace: string, sources
   }
 }
 
-/** Writes every file the downlinks brought into the namespace into the files folder (whole files only). */
-async function downloadResults(client: SimulatorClient, record: ExecutionRecord, filesDir: string): Promise<string[]> {
+/**
+ * Writes every file the downlinks brought into the namespace into the files folder, whole or not
+ * at all. Folders are made one level at a time and never through a link that leads out of the
+ * folder. Returns what was written and what could not be (with why).
+ */
+async function downloadResults(client: SimulatorClient, record: ExecutionRecord, filesDir: string): Promise<{ written: string[]; failed: string[] }> {
   const written: string[] = [];
+  const failed: string[] = [];
+  const root = realpathSync(filesDir);
   for (const task of record.tasks) {
     if (task.type !== 'dphi.space.cg2.downlink' || task.state !== 'SUCCESS') continue;
     for (const f of (task.outputs.files as { path: string; version: number }[] | undefined) ?? []) {
-      const target = path.join(filesDir, f.path);
-      if (!target.startsWith(`${filesDir}${path.sep}`)) continue;
-      const res = await client.fetch(`/sim/namespaces/${encodeURIComponent(record.namespace)}/files/content?path=${encodeURIComponent(f.path)}&version=${f.version}`);
-      if (!res.ok || !res.body) throw new CliError(`downloading ${f.path} from namespace ${record.namespace} failed: HTTP ${res.status}`);
-      mkdirSync(path.dirname(target), { recursive: true });
-      const temp = `${target}.em-sim-${process.pid}.part`;
       try {
-        await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(temp));
-        renameSync(temp, target);
+        const folder = insideFolder(root, path.dirname(f.path).split('/').filter(Boolean));
+        const target = path.join(folder, path.basename(f.path));
+        const res = await client.fetch(`/sim/namespaces/${encodeURIComponent(record.namespace)}/files/content?path=${encodeURIComponent(f.path)}&version=${f.version}`);
+        if (!res.ok || !res.body) throw new Error(`the simulator answered HTTP ${res.status}`);
+        const temp = `${target}.em-sim-${process.pid}.part`;
+        try {
+          await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(temp, { flags: 'wx' }));
+          // rename replaces a link at the target itself, never what it points to.
+          renameSync(temp, target);
+        } catch (err) {
+          rmSync(temp, { force: true });
+          throw err;
+        }
+        written.push(f.path);
       } catch (err) {
-        rmSync(temp, { force: true });
-        throw err;
+        failed.push(`${f.path}: ${(err as Error).message}`);
       }
-      written.push(f.path);
     }
   }
-  return written;
+  return { written, failed };
+}
+
+/** The folder `segments` below root, made where missing; throws when one is a link out of root or not a folder. */
+function insideFolder(root: string, segments: string[]): string {
+  let current = root;
+  for (const segment of segments) {
+    const next = path.join(current, segment);
+    if (!existsSync(next)) mkdirSync(next);
+    const real = realpathSync(next);
+    if (real !== root && !real.startsWith(`${root}${path.sep}`)) throw new Error(`${next} leads outside ${root} (to ${real}); nothing was written through it`);
+    if (!statSync(real).isDirectory()) throw new Error(`${next} is a file, where a folder is needed`);
+    current = real;
+  }
+  return current;
 }
 
 const MARK: Record<string, string> = { CREATED: '·', SCHEDULED: '…', RUNNING: '▶', SUCCESS: '✓', FAILED: '✘', KILLED: '✘', SKIPPED: '-' };

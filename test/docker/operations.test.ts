@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
@@ -147,6 +147,20 @@ describe('operations: the provider\'s examples run unchanged', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).not.toContain('→ namespace');
     expect(second.stdout).toMatch(/COMPLETED in [\d.]+ s: 5 SUCCESS/);
+  });
+
+  it('`operation run` never writes a downlinked file through a link that leads out of --files', async () => {
+    const { sim } = env;
+    const dir = fixtureCopy('hello');
+    const outside = tempDir('em-sim-op-outside-');
+    made.push(outside);
+    symlinkSync(outside, path.join(dir, 'first_test'));
+    const run = await cli(['operation', 'run', 'hello-from-space.yaml', '--url', sim.url, '--user', user, '--password', PASSWORD], dir);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/COMPLETED in [\d.]+ s: 2 SUCCESS/);
+    expect(run.stderr).toContain('em-sim: could not write /first_test/hello-from-space.txt:');
+    expect(run.stderr).toContain('leads outside');
+    expect(readdirSync(outside)).toEqual([]);
   });
 
   it('a LiquidAI-style operation runs against the onboard LiquidAI model', async () => {

@@ -202,6 +202,19 @@ triggers: []
     expect(check('- a\n- b\n').errors[0]).toMatchObject({ line: 1, column: 1, message: 'expected a map, got a list' });
   });
 
+  it('bounds what one file can ask for: tasks, durations, nesting, listed unknown keys; labels once each', () => {
+    const tasks = (n: number) => `tasks:\n${Array.from({ length: n }, (_, i) => `  - {id: t${i}, type: dphi.space.cg2.docker.image.list}`).join('\n')}\n`;
+    expect(check(tasks(1000)).errors).toEqual([]);
+    expect(check(tasks(1001)).errors).toEqual([{ line: 2, column: 3, key: 'tasks', message: 'an operation has at most 1000 tasks; split it into several' }]);
+    expect(check(podRun('    max_duration_seconds: 99999999999999999999999\n')).errors[0]).toMatchObject({ message: 'expected 1 to 31536000 seconds' });
+    expect(check(`tasks: ${'['.repeat(100)}${']'.repeat(100)}\n`).errors[0]!.message).toBe('the file is nested deeper than 64 levels');
+    expect(check(`tasks: ${'['.repeat(5000)}${']'.repeat(5000)}\n`).errors[0]!.message).toBe('the file is nested too deeply to read (at most 64 levels)');
+    const unknown = check(`tasks:\n  - id: a\n    type: dphi.space.cg2.docker.image.list\n${Array.from({ length: 500 }, (_, i) => `    k${i}: 1`).join('\n')}\n`);
+    expect(unknown.errors).toHaveLength(21);
+    expect(unknown.errors[0]).toMatchObject({ key: 'tasks[0]', message: 'and 480 more unknown keys' });
+    expect(check(`labels: [{key: a, value: x}, {key: a, value: y}]\n${tasks(1)}`).errors).toEqual([expect.objectContaining({ key: 'labels[1].key', message: 'label "a" is given twice' })]);
+  });
+
   it('aliases are expanded, but a "billion laughs" file is refused instead of filling memory', () => {
     const shared = 'x-image: &img {name: alpine, tag: latest}\n';
     const ok = check(`tasks:\n  - id: a\n    type: dphi.space.cg2.pod.run\n    image: &img {name: alpine, tag: "3.19"}\n  - id: b\n    type: dphi.space.cg2.pod.run\n    image: *img\n`);

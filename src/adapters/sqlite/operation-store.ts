@@ -1,5 +1,5 @@
 import type { ExecutionState, StoredExecution, StoredTaskRun, TaskError, TaskLog, TaskRunState } from '../../domain/operations/execution.ts';
-import type { NamespaceFileVersion, NewNamespaceFile, OperationStore, TaskEnd } from '../../domain/ports/operation-store.ts';
+import { NamespacePathConflict, type NamespaceFileVersion, type NewNamespaceFile, type OperationStore, type TaskEnd } from '../../domain/ports/operation-store.ts';
 import type { SqliteDatabase } from './database.ts';
 
 interface ExecutionRow {
@@ -158,6 +158,13 @@ export class SqliteOperationStore implements OperationStore {
   addNamespaceFiles(username: string, namespace: string, files: NewNamespaceFile[], at: number): NamespaceFileVersion[] {
     return this.db.transaction(() =>
       files.map((f) => {
+        const clash = this.db
+          .statement(
+            `SELECT path FROM namespace_files WHERE username = ? AND namespace = ?
+               AND (substr(path, 1, length(?) + 1) = ? || '/' OR substr(?, 1, length(path) + 1) = path || '/') LIMIT 1`,
+          )
+          .get(username, namespace, f.path, f.path, f.path) as { path: string } | undefined;
+        if (clash) throw new NamespacePathConflict(f.path, clash.path);
         const latest = this.db.statement('SELECT MAX(version) AS v FROM namespace_files WHERE username = ? AND namespace = ? AND path = ?').get(username, namespace, f.path) as { v: number | null };
         const version = (latest.v ?? 0) + 1;
         this.db

@@ -9,28 +9,39 @@ import type { OperationParser, ParsedSource, SourceNode, SourcePosition, SourceP
 export const yamlOperationParser: OperationParser = {
   parse(text: string): ParsedSource {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+    let doc: ReturnType<typeof parseDocument>;
+    try {
+      // Duplicate keys are found below, with a Set: the package's own check compares every pair.
+      doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, strict: true });
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      return { root: null, problems: [{ pos: { line: 1, column: 1 }, message: `the file is nested too deeply to read (at most ${MAX_DEPTH} levels)` }] };
+    }
     const at = (offset: number | undefined): SourcePosition => {
       const p = lines.linePos(offset ?? 0);
       return { line: p.line, column: p.col };
     };
     const problems: SourceProblem[] = [...doc.errors, ...doc.warnings].map((e) => ({
       pos: at(e.pos[0]),
-      message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+      message: /call stack/i.test(e.message)
+        ? `the file is nested too deeply to read (at most ${MAX_DEPTH} levels)`
+        : e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
     }));
     if (doc.errors.length) return { root: null, problems };
     // Each alias is expanded where it is used: bound the expansions, as the yaml package's own
     // toJS does (maxAliasCount), so that a "billion laughs" file cannot exhaust memory.
     let aliases = 0;
     let nodes = 0;
-    const convert = (node: unknown, where: number | undefined): SourceNode => {
+    const convert = (node: unknown, where: number | undefined, depth: number): SourceNode => {
       if (++nodes > MAX_NODES) throw new TooLarge(`the file expands to more than ${MAX_NODES} YAML nodes`);
+      if (depth > MAX_DEPTH) throw new TooLarge(`the file is nested deeper than ${MAX_DEPTH} levels`);
       if (isAlias(node)) {
         if (++aliases > MAX_ALIASES) throw new TooLarge(`the file uses more than ${MAX_ALIASES} aliases (*name)`);
-        return convert(node.resolve(doc), node.range?.[0]);
+        return convert(node.resolve(doc), node.range?.[0], depth);
       }
       if (isMap(node)) {
         const entries = [];
+        const seen = new Set<string>();
         for (const pair of node.items) {
           if (!isPair(pair)) continue;
           const key = pair.key as Node | null;
@@ -40,11 +51,16 @@ export const yamlOperationParser: OperationParser = {
             problems.push({ pos: keyPos, message: 'a key must be a plain name' });
             continue;
           }
-          entries.push({ key: keyText, keyPos, value: convert(pair.value, key?.range?.[1]) });
+          if (seen.has(keyText)) {
+            problems.push({ pos: keyPos, message: 'Map keys must be unique' });
+            continue;
+          }
+          seen.add(keyText);
+          entries.push({ key: keyText, keyPos, value: convert(pair.value, key?.range?.[1], depth + 1) });
         }
         return { kind: 'map', pos: at(node.range?.[0]), entries };
       }
-      if (isSeq(node)) return { kind: 'seq', pos: at(node.range?.[0]), items: node.items.map((item) => convert(item, node.range?.[0])) };
+      if (isSeq(node)) return { kind: 'seq', pos: at(node.range?.[0]), items: node.items.map((item) => convert(item, node.range?.[0], depth + 1)) };
       if (isScalar(node)) {
         const textOf = scalarText(node);
         return { kind: 'scalar', pos: at(node.range?.[0]), text: textOf ?? '', value: textOf };
@@ -53,7 +69,10 @@ export const yamlOperationParser: OperationParser = {
       return { kind: 'scalar', pos: at(where), text: '', value: null };
     };
     try {
-      return { root: doc.contents === null ? null : convert(doc.contents, 0), problems };
+      const warned = problems.length;
+      const root = doc.contents === null ? null : convert(doc.contents, 0, 0);
+      // A duplicate or unusable key is an error: no tree then, as for the parser's own errors.
+      return { root: problems.length > warned ? null : root, problems };
     } catch (err) {
       if (!(err instanceof TooLarge)) throw err;
       return { root: null, problems: [...problems, { pos: { line: 1, column: 1 }, message: err.message }] };
@@ -62,6 +81,7 @@ export const yamlOperationParser: OperationParser = {
 };
 
 const MAX_ALIASES = 100;
+const MAX_DEPTH = 64;
 const MAX_NODES = 100_000;
 
 class TooLarge extends Error {}

@@ -18,6 +18,14 @@ const OPERATION_ID = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$/;
 const NAMESPACE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,149}$/;
 const TASK_ID = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$/;
 const DEFAULT_MAX_DURATION_S = 60 * 60;
+/** Far more than any operation of the provider's (at most six tasks); bounds the work one file can ask for. */
+const MAX_TASKS = 1000;
+/** A year: a longer max_duration is a typo. */
+const MAX_DURATION_S = 365 * 24 * 3600;
+/** More errors than this are summed up in one line. */
+const MAX_ERRORS = 100;
+/** Unknown keys of one map named one by one; more are counted. */
+const MAX_KEYS_LISTED = 20;
 
 // ---- the shapes (every scalar arrives as its text; null is YAML's null) ----
 
@@ -70,7 +78,7 @@ const FILE_SHAPE = z.strictObject({
   namespace: text.optional(),
   description: text.optional(),
   labels: z.union([z.record(text, text), labelList], { error: 'expected a map of names to values, or a list of {key, value}' }).optional(),
-  tasks: z.array(z.unknown()).min(1, 'an operation needs at least one task'),
+  tasks: z.array(z.unknown()).min(1, 'an operation needs at least one task').max(MAX_TASKS, `an operation has at most ${MAX_TASKS} tasks; split it into several`),
 });
 
 /** Where the file came from: its name gives the operation id when the file has none. */
@@ -109,7 +117,14 @@ export function checkOperation(parsed: ParsedSource, context: CheckContext = {})
   }
   const namespace = top.namespace ?? 'default';
   if (!NAMESPACE.test(namespace)) report.error(['namespace'], `"${namespace}" is not a namespace: letters, digits, ".", "_" and "-", starting with a letter or digit`);
-  const labels = Array.isArray(top.labels) ? Object.fromEntries(top.labels.map((l) => [l.key, l.value])) : (top.labels ?? {});
+  const labelMap = new Map<string, string>(Array.isArray(top.labels) ? [] : Object.entries(top.labels ?? {}));
+  if (Array.isArray(top.labels)) {
+    top.labels.forEach((l, i) => {
+      if (labelMap.has(l.key)) report.error(['labels', i, 'key'], `label "${l.key}" is given twice`);
+      labelMap.set(l.key, l.value);
+    });
+  }
+  const labels = Object.fromEntries(labelMap);
 
   const tasks: Task[] = [];
   const seen = new Map<string, number>();
@@ -137,10 +152,14 @@ export function checkOperation(parsed: ParsedSource, context: CheckContext = {})
       report.warning(['tasks', i, 'image'], message);
     });
   }
-  // In file order, as a compiler lists them.
+  // In file order, as a compiler lists them; past MAX_ERRORS, one line says how many more.
   const byPlace = (a: OperationProblem, b: OperationProblem) => a.line - b.line || a.column - b.column;
   errors.sort(byPlace);
   warnings.sort(byPlace);
+  if (errors.length > MAX_ERRORS) {
+    const more = errors.length - MAX_ERRORS;
+    errors.splice(MAX_ERRORS, more, { ...errors[MAX_ERRORS]!, key: '', message: `and ${more} more errors; fix these first` });
+  }
   if (errors.length) return { operation: null, errors, warnings };
   return {
     operation: { id: id!, namespace, ...(top.description !== undefined ? { description: top.description } : {}), labels, tasks },
@@ -263,10 +282,10 @@ function podRun(
   if (minutes !== undefined && seconds !== undefined) {
     report.error([...at, 'max_duration_seconds'], 'give max_duration (minutes) or max_duration_seconds, not both');
   } else if (minutes !== undefined) {
-    if (minutes < 1) report.error([...at, 'max_duration'], 'expected at least 1 minute');
+    if (minutes < 1 || minutes * 60 > MAX_DURATION_S) report.error([...at, 'max_duration'], `expected 1 to ${MAX_DURATION_S / 60} minutes`);
     maxDurationSeconds = minutes * 60;
   } else if (seconds !== undefined) {
-    if (seconds < 1) report.error([...at, 'max_duration_seconds'], 'expected at least 1 second');
+    if (seconds < 1 || seconds > MAX_DURATION_S) report.error([...at, 'max_duration_seconds'], `expected 1 to ${MAX_DURATION_S} seconds`);
     maxDurationSeconds = seconds;
   }
   const scheduled = raw.scheduled_time as string | null | undefined;
@@ -440,7 +459,9 @@ class Reporter {
       if (issue.code === 'unrecognized_keys') {
         const target = this.node(path);
         const known = Object.keys(shapeAt(schema, inSchema));
-        for (const key of issue.keys) {
+        // One lookup per key reported: at most MAX_KEYS_LISTED of them, the rest in one line.
+        if (issue.keys.length > MAX_KEYS_LISTED) this.error(path, `and ${issue.keys.length - MAX_KEYS_LISTED} more unknown keys`);
+        for (const key of issue.keys.slice(0, MAX_KEYS_LISTED)) {
           const hint = suggestion(key, known);
           const entry = target?.kind === 'map' ? target.entries.find((e) => e.key === key) : undefined;
           this.errors.push({ ...(entry ? position(entry.keyPos) : this.where(path)), key: keyPath([...path, key]), message: `unknown key "${key}"${hint}` });

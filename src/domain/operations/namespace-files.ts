@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { SimError } from '../errors.ts';
 import { BlobTooLarge, type BlobStore } from '../ports/blob-store.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { NamespaceFileVersion, OperationStore } from '../ports/operation-store.ts';
+import { NamespacePathConflict, type NamespaceFileVersion, type OperationStore } from '../ports/operation-store.ts';
 import { StorageFull } from '../ports/volume-store.ts';
 import { normaliseNamespacePath } from './check-operation.ts';
 
@@ -77,7 +77,13 @@ export class NamespaceFiles {
       if (err instanceof StorageFull) throw new SimError('DISK_FULL', 'The simulator ran out of disk space while storing the file; nothing was kept');
       throw err;
     }
-    return this.store.addNamespaceFiles(username, namespace, [{ path, size: written.size, sha256: written.sha256, blob: written.key }], this.clock.now())[0]!;
+    try {
+      return this.store.addNamespaceFiles(username, namespace, [{ path, size: written.size, sha256: written.sha256, blob: written.key }], this.clock.now())[0]!;
+    } catch (err) {
+      await this.blobs.remove(written.key);
+      if (err instanceof NamespacePathConflict) throw new SimError('INVALID_PATH', `${err.message}; nothing was kept`);
+      throw err;
+    }
   }
 
   /**

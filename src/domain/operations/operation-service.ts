@@ -19,7 +19,8 @@ import {
   type TaskError,
 } from './execution.ts';
 import type { OperationCheck } from './operation.ts';
-import { Interrupted, runTask, sleepSimulated, type StopReason, type TaskRunnerDeps } from './task-runners.ts';
+import { NamespacePathConflict } from '../ports/operation-store.ts';
+import { Interrupted, runTask, sleepSimulated, type StopReason, type TaskOutcome, type TaskRunnerDeps } from './task-runners.ts';
 
 /** One execution in a listing (GET /sim/executions, `operation list`). */
 export interface ExecutionSummary {
@@ -235,7 +236,10 @@ export class OperationService {
     let stopped = false;
     let killed = false;
     for (const [position, task] of tasks.entries()) {
-      e = this.o.store.execution(id)!;
+      // Tasks that end at once (skipped, failed early) must not hold the server: let other work in.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      // The runs as they were when this drive began (after a restart: where they had got to);
+      // only this drive changes them from here on.
       const run = e.tasks[position]!;
       if (TASK_ENDED.includes(run.state)) {
         if (run.state === 'FAILED') {
@@ -262,7 +266,7 @@ export class OperationService {
       try {
         await this.waitWhileBusy(signal, log);
         if (signal.aborted && signal.reason === 'close') return;
-        const outcome = signal.aborted
+        let outcome: TaskOutcome = signal.aborted
           ? { state: 'KILLED' as const, end: { errors: [taskError('KILLED', 'The execution was killed before this task ran')] } }
           : await runTask(
               {
@@ -284,7 +288,17 @@ export class OperationService {
               },
               this.o,
             );
-        this.o.store.setTaskState(id, position, outcome.state, this.o.clock.now(), outcome.end);
+        try {
+          this.o.store.setTaskState(id, position, outcome.state, this.o.clock.now(), outcome.end);
+        } catch (err) {
+          // Another writer made one of the downlink's paths a folder meanwhile: the files are not
+          // added (their bytes are swept at the next start), the task fails.
+          if (!(err instanceof NamespacePathConflict)) throw err;
+          const message = `${err.message}; the downlink's files were not kept`;
+          log('ERROR', message);
+          outcome = { state: 'FAILED', end: { outputs: { files: [] }, errors: [taskError('EXECUTION_ERROR', message)] } };
+          this.o.store.setTaskState(id, position, outcome.state, this.o.clock.now(), outcome.end);
+        }
         if (outcome.state === 'FAILED') {
           failed = true;
           if (task.onFailure === 'stop') stopped = true;

@@ -35,6 +35,17 @@ export interface TaskEnd {
   files?: { username: string; namespace: string; files: NewNamespaceFile[] };
 }
 
+/**
+ * A new file's path is a folder of the namespace already, or one of its folders is a file (found
+ * inside the transaction that would add it, so two writers at once cannot both succeed).
+ */
+export class NamespacePathConflict extends Error {
+  override name = 'NamespacePathConflict';
+  constructor(readonly path: string, readonly existing: string) {
+    super(`"${path}" conflicts with "${existing}" in the namespace: a path cannot be both a file and a folder`);
+  }
+}
+
 export interface OperationStore {
   /** The revision of this text of the operation: the latest when the text is the same, else a new one. */
   saveRevision(username: string, namespace: string, operation: string, source: string, at: number): number;
@@ -54,6 +65,7 @@ export interface OperationStore {
   namespaceFiles(username: string, namespace: string): NamespaceFileVersion[];
   /** One version of a path (the latest when version is undefined). */
   namespaceFile(username: string, namespace: string, path: string, version?: number): NamespaceFileVersion | undefined;
+  /** Adds versions in one transaction; NamespacePathConflict (and nothing added) when a path is a folder there, or under a file. */
   addNamespaceFiles(username: string, namespace: string, files: NewNamespaceFile[], at: number): NamespaceFileVersion[];
   /** Every blob a namespace file or a task's artifact names (the rest is swept at start). */
   blobsInUse(): Set<string>;
