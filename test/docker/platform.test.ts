@@ -62,12 +62,13 @@ describe('arm64 pods and the onboard catalog', () => {
     expect(sim.running.sim.platform).toEqual({ mode: 'arm64', architecture: 'arm64' });
   });
   afterAll(async () => {
+    // The pods' containers first: an image a container still uses cannot be removed.
+    if (sim) await cleanupDocker(docker, sim.running.sim.instanceId, [user]);
+    await sim?.close();
     for (const ref of [lazy, lazyBuild]) {
       await docker.getImage(ref).remove().catch(() => {});
       await docker.getImage(`fpga.dphi.space:5000/${ref}`).remove().catch(() => {});
     }
-    if (sim) await cleanupDocker(docker, sim.running.sim.instanceId, [user]);
-    await sim?.close();
   });
 
   it("builds and runs the provider's simple-docker example unchanged (FROM python:3.10-slim)", async () => {
