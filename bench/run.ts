@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { apiOverhead } from './api.ts';
 import type { BenchContext } from './lib/context.ts';
 import { listing } from './listing.ts';
+import { operations } from './operations.ts';
 import { podStart } from './pod-start.ts';
 import { formatTable, type BenchResult } from './lib/result.ts';
 import { GiB, round } from './lib/stats.ts';
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult[]>> 
   scheduler,
   standins,
   services,
+  operations,
 };
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
