@@ -77,6 +77,53 @@ describe('wire formats', () => {
     });
   }
 
+  // Text a client sends arrives in the pod byte for byte: quotes, $, backslashes, newlines, UTF-8.
+  const TEXT = 'naïve "quoted" $HOME `tick` \\ back\nline two ✓ 🚀';
+  for (const encoding of ENCODINGS) {
+    it(`env values and args arrive in the pod exactly as sent (${encoding})`, async () => {
+      const pod = `text-${encoding}`;
+      const run = await call(
+        'POST',
+        '/em/pod/run',
+        {
+          image: IMAGES.alpine,
+          node: 'FPGA',
+          max_duration: 1,
+          pod_name: pod,
+          command: '/bin/sh',
+          args: ['-c', 'printf "%s" "$V" > /data/env.txt; printf "%s" "$1" > /data/arg.txt', 'sh', TEXT],
+          envs: { V: TEXT },
+        },
+        encoding,
+      );
+      expect(run.status, JSON.stringify(run.body)).toBe(200);
+      expect(await waitForState(sim, user, pod, 'terminated')).toMatchObject({ exitCode: 0, reason: 'Completed' });
+      expect(await downlink(sim, user, 'env.txt', pod)).toEqual({ status: 200, text: TEXT });
+      expect(await downlink(sim, user, 'arg.txt', pod)).toEqual({ status: 200, text: TEXT });
+    });
+  }
+
+  it('container states carry exactly the fields and types Kubernetes gives, in every state', async () => {
+    const isoZ = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+    await call('POST', '/em/pod/run', { image: IMAGES.alpine, node: 'FPGA', max_duration: 1, pod_name: 'shape-run', command: 'sleep 30' }, 'json');
+    const running = await waitForState(sim, user, 'shape-run', 'running');
+    expect(Object.keys(running)).toEqual(['startedAt']);
+    expect(running.startedAt).toMatch(isoZ);
+
+    await call('POST', '/em/pod/run', { image: IMAGES.alpine, node: 'FPGA', max_duration: 1, pod_name: 'shape-done', command: 'true' }, 'json');
+    const done = await waitForState(sim, user, 'shape-done', 'terminated');
+    expect(Object.keys(done).sort()).toEqual(['exitCode', 'finishedAt', 'reason', 'startedAt']);
+    expect(Number.isInteger(done.exitCode)).toBe(true);
+    expect(done.startedAt).toMatch(isoZ);
+    expect(done.finishedAt).toMatch(isoZ);
+
+    await call('POST', '/em/pod/run', { image: 'not-onboard-image:1', node: 'FPGA', max_duration: 1, pod_name: 'shape-wait' }, 'json');
+    const waiting = await waitForState(sim, user, 'shape-wait', 'waiting');
+    expect(Object.keys(waiting).sort()).toEqual(['message', 'reason']);
+    expect(typeof waiting.reason).toBe('string');
+    expect(typeof waiting.message).toBe('string');
+  });
+
   it('uplink takes its fields from the form or the query string; a body that is not multipart has no files', async () => {
     const form = new FormData();
     form.append('files', new Blob(['via query']), 'q.txt');
