@@ -147,7 +147,13 @@ export async function connect(config: SimConfig, options: ConnectOptions, io: Cl
   if (await answers(url)) return new SimulatorClient(url, user, password, null);
   if (options.url) throw new CliError(`no em-sim answers at ${url}: start one with \`npx em-sim start\`, or leave out --url to have this command start one`);
   io.err(`em-sim: no simulator answers at ${url}; starting one for this command (data directory ${config.data_dir})`);
-  const running = await startServer(config, { logger: createLogger(config.log.level === 'debug' ? 'debug' : 'error') });
+  let running: RunningSimulator;
+  try {
+    running = await startServer(config, { logger: createLogger(config.log.level === 'debug' ? 'debug' : 'error') });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    throw new CliError(`${url} is taken by something that is not em-sim: point --url at a running em-sim, or give server.port another port in the configuration (--config)`);
+  }
   return new SimulatorClient(running.url, user, password, running);
 }
 
