@@ -90,7 +90,7 @@ export class SimulatorClient {
     for (let attempt = 0; ; attempt++) {
       if (!this.token) await this.login();
       const res = await fetch(`${this.url}${pathAndQuery}`, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${this.token}` } });
-      if (res.status === 401 && attempt === 0 && !(init.body instanceof Readable)) {
+      if (res.status === 401 && attempt === 0 && !(init.body instanceof ReadableStream)) {
         this.token = null;
         continue;
       }
