@@ -337,6 +337,25 @@ ${task}${continueOn ? '    on_failure: continue\n' : ''}  - id: after
   });
 });
 
+describe('operations: `em-sim operation run` outlives its token', () => {
+  it('logs in again when the access token expires during a long run', async () => {
+    const docker = await requireDocker();
+    const tokenUser = uniqueName('op');
+    const sim = await startSim({ users: [tokenUser], config: { auth: { access_token_lifetime: 2 } } });
+    try {
+      const dir = tempDir('em-sim-op-');
+      made.push(dir);
+      writeFileSync(path.join(dir, 'slow.yaml'), 'tasks:\n  - id: wait\n    type: dphi.space.cg2.pod.run\n    image: alpine:latest\n    command: ["sleep", "5"]\n');
+      const run = await cli(['operation', 'run', 'slow.yaml', '--url', sim.url, '--user', tokenUser, '--password', PASSWORD], dir);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/COMPLETED in [\d.]+ s: 1 SUCCESS/);
+    } finally {
+      await cleanupDocker(docker, sim.running.sim.instanceId, [tokenUser]);
+      await sim.close();
+    }
+  });
+});
+
 describe('operations: a restart mid-execution', () => {
   it('neither loses nor repeats a task: the running pod is followed, not started again', async () => {
     const docker = await requireDocker();
