@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
@@ -387,7 +387,10 @@ tasks:
       // One run of the pod, and one version of the file.
       expect(await namespaceFile(sim, restartUser, 'default', '/runs.txt')).toEqual({ status: 200, text: 'started\nfinished\n' });
       expect(record.tasks[1]!.outputs.files).toEqual([{ path: '/runs.txt', version: 1 }]);
-      expect(existsSync(path.join(dataDir, 'blobs'))).toBe(true);
+      // One blob: the file's bytes, kept once (the downlink's zip is made from them on request), and nothing orphaned.
+      expect(readdirSync(path.join(dataDir, 'blobs'))).toHaveLength(1);
+      const zip = await sim.fetch(String(record.tasks[1]!.outputs.uri), { user: restartUser });
+      expect(new TextDecoder().decode(unzipSync(new Uint8Array(await zip.arrayBuffer()))['runs.txt'])).toBe('started\nfinished\n');
     } finally {
       await cleanupDocker(docker, instanceId, [restartUser]);
       await sim.close();

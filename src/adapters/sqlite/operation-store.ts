@@ -178,7 +178,9 @@ export class SqliteOperationStore implements OperationStore {
   blobsInUse(): Set<string> {
     const keys = new Set((this.db.statement('SELECT blob FROM namespace_files').all() as { blob: string }[]).map((r) => r.blob));
     for (const row of this.db.statement('SELECT artifact FROM task_runs WHERE artifact IS NOT NULL').all() as { artifact: string }[]) {
-      keys.add((JSON.parse(row.artifact) as { blob: string }).blob);
+      const artifact = JSON.parse(row.artifact) as { blob?: string; zip?: { entries: { blob: string }[] } };
+      if (artifact.blob) keys.add(artifact.blob);
+      for (const entry of artifact.zip?.entries ?? []) keys.add(entry.blob);
     }
     return keys;
   }

@@ -49,9 +49,14 @@ export interface TaskLog {
   message: string;
 }
 
-/** What a task run left for its `uri` output: a blob and its type. */
+/**
+ * What a task run left for its `uri` output: a blob (a listing's JSON), or a zip made on request
+ * from the blobs of the files a downlink brought down (`zip`, each entry's name and blob, with the
+ * entries' time), so that no byte is stored twice. `size` is the bytes the request gets.
+ */
 export interface TaskArtifact {
-  blob: string;
+  blob?: string;
+  zip?: { entries: { name: string; blob: string }[]; mtime: number };
   contentType: string;
   size: number;
   fileName: string;

@@ -20,7 +20,7 @@ import {
 } from './execution.ts';
 import type { OperationCheck } from './operation.ts';
 import { NamespacePathConflict } from '../ports/operation-store.ts';
-import { Interrupted, runTask, sleepSimulated, type StopReason, type TaskOutcome, type TaskRunnerDeps } from './task-runners.ts';
+import { Interrupted, runTask, sleepSimulated, zipStream, type StopReason, type TaskOutcome, type TaskRunnerDeps } from './task-runners.ts';
 
 /** One execution in a listing (GET /sim/executions, `operation list`). */
 export interface ExecutionSummary {
@@ -167,7 +167,7 @@ export class OperationService {
     const e = this.owned(username, id);
     const artifact = e.tasks.find((t) => t.taskId === taskId)?.artifact;
     if (!artifact) throw new SimError('FILE_NOT_FOUND', `Task "${taskId}" of execution ${id} has no output file`);
-    return { artifact, stream: this.o.blobs.open(artifact.blob) };
+    return { artifact, stream: artifact.zip ? zipStream(this.o.blobs, artifact.zip) : this.o.blobs.open(artifact.blob!) };
   }
 
   /**

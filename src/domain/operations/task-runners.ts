@@ -236,14 +236,16 @@ async function downlink(ctx: TaskContext, task: DownlinkTask, deps: TaskRunnerDe
       written.push(await deps.blobs.write(file.stream()));
       checkSignal(ctx);
     }
-    const zip = await writeZip(deps, targets.map((t, i) => ({ name: lastName(t.path), blob: written[i]!.key })));
-    written.push(zip);
+    const zip = { entries: targets.map((t, i) => ({ name: lastName(t.path), blob: written[i]!.key })), mtime: deps.clock.now() };
+    // The zip is made again on each request from the files' own bytes: here only its length.
+    let size = 0;
+    for await (const chunk of zipStream(deps.blobs, zip) as AsyncIterable<Buffer>) size += chunk.length;
     const files: NewNamespaceFile[] = targets.map((t, i) => ({ path: t.path, size: written[i]!.size, sha256: written[i]!.sha256, blob: written[i]!.key }));
-    const artifact: TaskArtifact = { blob: zip.key, contentType: 'application/zip', size: zip.size, fileName: `${task.id}.zip` };
+    const artifact: TaskArtifact = { zip, contentType: 'application/zip', size, fileName: `${task.id}.zip` };
     return {
       state: 'SUCCESS',
       end: {
-        outputs: { files: files.map((f) => ({ path: f.path })), uri: artifactUri(ctx), contentType: 'application/zip', contentLength: zip.size },
+        outputs: { files: files.map((f) => ({ path: f.path })), uri: artifactUri(ctx), contentType: 'application/zip', contentLength: size },
         artifact,
         files: { username: ctx.username, namespace: ctx.namespace, files },
       },
@@ -261,29 +263,34 @@ export function artifactUri(ctx: Pick<TaskContext, 'executionId' | 'task'>): str
   return `/sim/executions/${ctx.executionId}/tasks/${encodeURIComponent(ctx.task.id)}/artifact`;
 }
 
-/** A STORED zip of blobs, streamed into a new blob. */
-async function writeZip(deps: TaskRunnerDeps, entries: { name: string; blob: string }[]): Promise<WrittenBlob> {
+/**
+ * A STORED zip of blobs, as a stream (fflate's streaming Zip, one entry at a time, with
+ * backpressure). The same entries and time give the same bytes, so its length can be counted once
+ * and the zip made again on each request.
+ */
+export function zipStream(blobs: BlobStore, zip: NonNullable<TaskArtifact['zip']>): Readable {
   const out = new PassThrough();
-  const zip = new Zip((err, chunk, final) => {
+  const archive = new Zip((err, chunk, final) => {
     if (err) out.destroy(err);
     else {
       out.write(chunk);
       if (final) out.end();
     }
   });
-  const done = deps.blobs.write(out);
-  for (const entry of entries) {
-    const file = new ZipPassThrough(entry.name);
-    file.mtime = deps.clock.now();
-    zip.add(file);
-    for await (const chunk of deps.blobs.open(entry.blob) as AsyncIterable<Buffer>) {
-      file.push(chunk);
-      if (out.writableNeedDrain) await new Promise((resolve) => out.once('drain', resolve));
+  void (async () => {
+    for (const entry of zip.entries) {
+      const file = new ZipPassThrough(entry.name);
+      file.mtime = zip.mtime;
+      archive.add(file);
+      for await (const chunk of blobs.open(entry.blob) as AsyncIterable<Buffer>) {
+        file.push(chunk);
+        if (out.writableNeedDrain) await new Promise((resolve) => out.once('drain', resolve));
+      }
+      file.push(new Uint8Array(0), true);
     }
-    file.push(new Uint8Array(0), true);
-  }
-  zip.end();
-  return done;
+    archive.end();
+  })().catch((err: unknown) => out.destroy(err as Error));
+  return out;
 }
 
 async function jsonArtifact(ctx: TaskContext, deps: TaskRunnerDeps, value: unknown): Promise<{ artifact: TaskArtifact; size: number }> {
