@@ -231,6 +231,10 @@ describe('onboard services from pods', () => {
     expect(build.status).toBe(400);
     expect(build.body).toMatchObject({ error: 'BUILD_FAILED' });
     expect(build.body.log_tail.join('\n')).toMatch(/No matching distribution found for requests/);
+    // The steps that succeeded before the failing RUN leave no untagged <none> image behind.
+    const base = await env.docker.getImage('python:3.11-slim').inspect();
+    const leftovers = (await env.docker.listImages({ filters: { dangling: ['true'] } })).filter((i) => i.ParentId === base.Id);
+    expect(leftovers).toEqual([]);
   });
 
   it("another user's pods reach their own network's services, as that user: their Ollama has nothing loaded, their calls are billed to them", async () => {

@@ -185,8 +185,30 @@ export class DockerImages implements ImageStore {
       if (typeof event.stream === 'string') lines.push(...splitLines(event.stream));
       if (typeof event.status === 'string') lines.push(lineOf(event.status));
     });
-    if (error) throw new EngineLogFailure('build failed', [...lines, lineOf(error)]);
+    if (error) {
+      await this.removeStepImages(lines);
+      throw new EngineLogFailure('build failed', [...lines, lineOf(error)]);
+    }
     return lines;
+  }
+
+  /**
+   * The classic builder keeps the image of every step that succeeded, also when a later step
+   * fails: untagged, they would pile up as <none> images (a pip install without network fails
+   * after FROM and COPY). Removes each step image (" ---> ID" in the log) that no tag names; an
+   * image that is the parent of another one (a cached step of an earlier build) stays, as the
+   * engine refuses to remove it.
+   */
+  private async removeStepImages(lines: string[]): Promise<void> {
+    const ids = lines.map((l) => /^\s*---> ([0-9a-f]{12})\s*$/.exec(l)?.[1]).filter((id): id is string => Boolean(id));
+    for (const id of [...new Set(ids)].reverse()) {
+      try {
+        const image = await this.docker.getImage(id).inspect();
+        if (!image.RepoTags?.length) await this.docker.getImage(id).remove();
+      } catch {
+        // Gone already, tagged, or a parent of another image: not ours to remove.
+      }
+    }
   }
 }
 
