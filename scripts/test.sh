@@ -21,4 +21,10 @@ TEST_IMAGES=(alpine:latest alpine:3.19 busybox:latest debian:bookworm-slim ubunt
 node bin/em-sim.js images "${TEST_IMAGES[@]}" || fail "the catalog images the Docker tests use could not be made ready (see above)"
 # The Python compatibility suite and the orbit test need Debian's python3 with requests and sgp4.
 bash scripts/ensure-python.sh || fail "no python3 with requests and sgp4 for the Python suite and the orbit test (see the line above)"
+# The untagged <none> images on the engine before the run: the tests (and the simulator under
+# test) must not add any (a replaced build or catalog tag removes the image it moved away from).
+dangling() { docker images --filter dangling=true --quiet --no-trunc | sort; }
+before=$(dangling)
 npx vitest run "$@"
+left=$(comm -13 <(printf '%s\n' "$before") <(dangling) | grep . || true)
+[[ -z "$left" ]] || fail "the tests left untagged <none> images on the engine: $(echo $left | tr '\n' ' '); whatever replaced or untagged them must remove them (docker image inspect ID shows what they were)"
