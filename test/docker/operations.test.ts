@@ -230,6 +230,23 @@ ${task}${continueOn ? '    on_failure: continue\n' : ''}  - id: after
     expect((await namespaceFile(sim, user, 'default', '/never/never-written.txt')).status).toBe(404);
   });
 
+  it('a downlink into a namespace folder that is a file: the task fails and keeps none of its files', async () => {
+    const { sim } = env;
+    const upload = await sim.fetch('/sim/namespaces/clashing/files?path=/results', { user, method: 'POST', body: 'a file, not a folder' });
+    expect(upload.status).toBe(201);
+    const record = await runToEnd(
+      sim,
+      user,
+      `namespace: clashing\n${failing('  - id: write\n    type: dphi.space.cg2.pod.run\n    pod_name: clash\n    image: alpine:latest\n    command: ["/bin/sh", "-c", "echo x > /data/clash.txt"]\n  - id: down\n    type: dphi.space.cg2.downlink\n    source: [clash.txt]\n    destination: /results\n')}`,
+    );
+    expect(record.tasks.map((t) => t.state)).toEqual(['SUCCESS', 'FAILED', 'SKIPPED']);
+    expect(record.tasks[1]!.errors).toEqual([
+      { code: 4, name: 'EXECUTION_ERROR', message: '"/results" is a file of the namespace, so "/results/clash.txt" cannot be made inside it; the downlink\'s files were not kept' },
+    ]);
+    const listing = (await (await sim.fetch('/sim/namespaces/clashing/files', { user })).json()) as { data: { path: string }[] };
+    expect(listing.data.map((f) => f.path)).toEqual(['/results']);
+  });
+
   it('an image that is not onboard: ImagePullBackOff', async () => {
     const record = await runToEnd(env.sim, user, failing('  - id: run\n    type: dphi.space.cg2.pod.run\n    pod_name: nope\n    image: {name: tensorflow/tensorflow, tag: latest}\n'));
     expect(record.tasks[0]).toMatchObject({ state: 'FAILED', outputs: { status: false, reason: 'ImagePullBackOff' } });

@@ -68,7 +68,6 @@ export class NamespaceFiles {
     NamespaceFiles.checkNamespace(namespace);
     const path = normaliseNamespacePath(rawPath, 'path');
     if (path === '/') throw new SimError('INVALID_PATH', 'path names the namespace root; give a file path such as /vlms.py');
-    this.checkPlace(username, namespace, [path]);
     let written;
     try {
       written = await this.blobs.write(data, this.maxBytes);
@@ -83,19 +82,6 @@ export class NamespaceFiles {
       await this.blobs.remove(written.key);
       if (err instanceof NamespacePathConflict) throw new SimError('INVALID_PATH', `${err.message}; nothing was kept`);
       throw err;
-    }
-  }
-
-  /**
-   * INVALID_PATH when a path cannot be a file of the namespace: it is a folder there already, or
-   * one of its folders is a file.
-   */
-  checkPlace(username: string, namespace: string, paths: string[]): void {
-    const existing = this.store.namespaceFiles(username, namespace).map((f) => f.path);
-    for (const path of paths) {
-      if (existing.some((f) => f.startsWith(`${path}/`))) throw new SimError('INVALID_PATH', `"${path}" is a folder of namespace "${namespace}"; a file cannot replace it`);
-      const parent = existing.find((f) => path.startsWith(`${f}/`));
-      if (parent) throw new SimError('INVALID_PATH', `"${parent}" is a file of namespace "${namespace}", so "${path}" cannot be made inside it`);
     }
   }
 

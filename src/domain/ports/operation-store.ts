@@ -42,7 +42,11 @@ export interface TaskEnd {
 export class NamespacePathConflict extends Error {
   override name = 'NamespacePathConflict';
   constructor(readonly path: string, readonly existing: string) {
-    super(`"${path}" conflicts with "${existing}" in the namespace: a path cannot be both a file and a folder`);
+    super(
+      existing.startsWith(`${path}/`)
+        ? `"${path}" is a folder of the namespace (it holds "${existing}"); a file cannot replace it`
+        : `"${existing}" is a file of the namespace, so "${path}" cannot be made inside it`,
+    );
   }
 }
 
