@@ -263,13 +263,14 @@ export async function startServer(config: SimConfig, options: SimulatorOptions =
 }
 
 /**
- * Checks an operation file without a simulator (`em-sim operation validate`): the same parser and
- * rules the server uses.
+ * Checks operation files without a simulator (`em-sim operation validate`, `run`): the same parser
+ * and rules the server uses, with the configuration's onboard catalog (read once per checker)
+ * telling which pod images are onboard.
  */
-export function checkOperationText(text: string, fileName?: string, config?: SimConfig): OperationCheck {
+export function operationChecker(config?: SimConfig): (text: string, fileName?: string) => OperationCheck {
   const entries = config ? catalogEntries(configuredCatalog(config), config.images.registry) : null;
   const isOnboard = entries && config ? (image: string) => findInCatalog(entries, image, config.images.registry) !== undefined : undefined;
-  return checkOperation(yamlOperationParser.parse(text), { ...(fileName === undefined ? {} : { fileName }), ...(isOnboard ? { isOnboard } : {}) });
+  return (text, fileName) => checkOperation(yamlOperationParser.parse(text), { ...(fileName === undefined ? {} : { fileName }), ...(isOnboard ? { isOnboard } : {}) });
 }
 
 /** The JSON-lines logger on stderr. */

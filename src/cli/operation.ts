@@ -7,7 +7,7 @@ import { createLogUpdate } from 'log-update';
 import type { SimConfig } from '../config/schema.ts';
 import type { ExecutionRecord, TaskRunRecord } from '../domain/operations/execution.ts';
 import type { OperationProblem } from '../domain/operations/operation.ts';
-import { checkOperationText, createLogger, startServer, type RunningSimulator } from '../simulator.ts';
+import { createLogger, operationChecker, startServer, type RunningSimulator } from '../simulator.ts';
 import { CliError } from './errors.ts';
 import { reachableUrl } from './running.ts';
 
@@ -40,6 +40,7 @@ export function formatProblem(file: string, p: OperationProblem, kind: 'error' |
 /** `operation validate FILE…`: every error of every file; returns the exit code (1 on any error). */
 export function validateFiles(files: string[], io: CliOutput, config?: SimConfig): number {
   let bad = 0;
+  const check = operationChecker(config);
   for (const file of files) {
     let text: string;
     try {
@@ -49,7 +50,7 @@ export function validateFiles(files: string[], io: CliOutput, config?: SimConfig
       bad++;
       continue;
     }
-    const checked = checkOperationText(text, path.basename(file), config);
+    const checked = check(text, path.basename(file));
     for (const w of checked.warnings) io.err(formatProblem(file, w, 'warning'));
     for (const e of checked.errors) io.out(formatProblem(file, e, 'error'));
     if (checked.operation) io.out(`✓ ${file}: ${checked.operation.namespace} / ${checked.operation.id} (${checked.operation.tasks.length} task${checked.operation.tasks.length === 1 ? '' : 's'})`);
@@ -180,7 +181,7 @@ export async function runOperation(file: string, config: SimConfig, options: Run
     throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
   }
   const fileName = path.basename(file);
-  const checked = checkOperationText(text, fileName, config);
+  const checked = operationChecker(config)(text, fileName);
   const say = options.json ? io.err : io.out;
   const sayIsTty = options.json ? io.errIsTty : io.outIsTty;
   for (const w of checked.warnings) io.err(formatProblem(file, w, 'warning'));
