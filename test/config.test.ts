@@ -43,7 +43,7 @@ describe('configuration', () => {
     it('a misspelt key, with the keys allowed there', () => {
       const { file, message } = failure('servr:\n  port: 9000\n');
       expect(message).toBe(
-        `invalid ${file}: servr: unknown key (check the spelling; expected one of: server, data_dir, users, auth, limits, compat, operations, log, images, platform, nodes, busy_windows, clock, services)`,
+        `invalid ${file}: servr: unknown key (check the spelling; expected one of: server, data_dir, ephemeral, users, auth, limits, compat, operations, log, images, platform, nodes, busy_windows, clock, services)`,
       );
     });
 

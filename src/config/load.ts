@@ -2,12 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ZodArray, ZodDefault, ZodObject, ZodOptional, ZodPrefault, type z } from 'zod';
+import { applyEnv } from './env.ts';
+import { ConfigError } from './errors.ts';
 import { configSchema, type SimConfig, type SimConfigInput } from './schema.ts';
 
-/** A configuration that cannot be used; the message names the file, the key and what was expected. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 /** Command-line flags that win over the file: --host, --port, --data-dir. */
 export interface ConfigOverrides {
@@ -39,7 +38,8 @@ export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessE
 }
 
 /**
- * Reads the configuration (resolveConfigPath), validates it strictly, applies the flags and makes
+ * Reads the configuration (resolveConfigPath), lays the EM_SIM_* variables over it (env.ts),
+ * validates it strictly, applies the flags and makes
  * data_dir absolute (relative to the file that names it). ConfigError when it cannot be used.
  */
 export function loadConfig(options: { configPath?: string; overrides?: ConfigOverrides; env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
@@ -54,11 +54,16 @@ export function loadConfig(options: { configPath?: string; overrides?: ConfigOve
       throw err;
     }
   }
-  const config = parseConfig(raw, source ?? 'configuration');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`invalid ${source}: expected a map of keys at the top level`);
+  const fromEnv = applyEnv(raw as Record<string, unknown>, options.env ?? process.env);
+  const where = [source ?? 'configuration', ...(fromEnv.length ? [`with ${fromEnv.join(', ')} from the environment`] : [])].join(' ');
+  const config = parseConfig(raw, where);
   applyOverrides(config, options.overrides ?? {});
   // A relative data_dir in a file means "next to that file", so the file works from any cwd.
   const base = source && !options.overrides?.dataDir ? path.dirname(source) : process.cwd();
-  config.data_dir = path.resolve(base, config.data_dir);
+  // EM_SIM_DATA_DIR, like --data-dir, is relative to where em-sim runs, not to the file.
+  const dataBase = fromEnv.includes('EM_SIM_DATA_DIR') && !options.overrides?.dataDir ? process.cwd() : base;
+  config.data_dir = path.resolve(dataBase, config.data_dir);
   const images = config.services.telemetry.images_dir;
   if (images !== undefined) config.services.telemetry.images_dir = path.resolve(base, images);
   return { config, source };

@@ -125,6 +125,9 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   data_dir: z.string().min(1).default('./data'),
+  // At stop, remove everything this instance made on the engine (pods, networks, relays, users'
+  // images), as a throwaway simulator in a test should (the Testcontainers module sets it).
+  ephemeral: z.boolean().default(false),
   users: z
     .array(
       z.strictObject({
