@@ -54,6 +54,12 @@ export class DockerServiceRelays implements ServiceRelays {
   constructor(
     private readonly docker: Docker,
     private readonly instanceId: string,
+    /**
+     * The container em-sim runs in, when it does (self-container.ts): the listener is then not on
+     * the host but in that container, which joins the services network; gateway() answers its
+     * address there instead of the host's.
+     */
+    private readonly selfContainer: string | null = null,
   ) {}
 
   gateway(): Promise<string> {
@@ -139,6 +145,15 @@ export class DockerServiceRelays implements ServiceRelays {
       ),
     );
     this.network = null;
+    if (this.selfContainer) {
+      await this.docker
+        .getNetwork(servicesNetworkName(this.instanceId))
+        .disconnect({ Container: this.selfContainer, Force: true })
+        .catch((err: unknown) => {
+          // 404: no such network; 403/500: this container is not on it (any more).
+          if (![403, 404, 500].includes(statusOf(err) ?? 0)) throw err;
+        });
+    }
     await this.docker
       .getNetwork(servicesNetworkName(this.instanceId))
       .remove()
@@ -148,6 +163,30 @@ export class DockerServiceRelays implements ServiceRelays {
   }
 
   private async ensureNetwork(): Promise<string> {
+    const gateway = await this.ensureServicesNetwork();
+    return this.selfContainer ? this.joinServicesNetwork(this.selfContainer) : gateway;
+  }
+
+  /** Puts em-sim's own container on the services network (once); resolves with its address there. */
+  private async joinServicesNetwork(self: string): Promise<string> {
+    const name = servicesNetworkName(this.instanceId);
+    const addressOn = async () => (await this.docker.getContainer(self).inspect()).NetworkSettings.Networks[name]?.IPAddress;
+    let address = await addressOn();
+    if (!address) {
+      await this.docker
+        .getNetwork(name)
+        .connect({ Container: self })
+        .catch((err: unknown) => {
+          // 403: already connected (a race with another request of this process).
+          if (statusOf(err) !== 403) throw new Error(`joining the services network ${name}: ${engineMessage(err)}`);
+        });
+      address = await addressOn();
+    }
+    if (!address) throw new Error(`em-sim's container got no address on ${name}`);
+    return address;
+  }
+
+  private async ensureServicesNetwork(): Promise<string> {
     const name = servicesNetworkName(this.instanceId);
     const gatewayOf = (info: Docker.NetworkInspectInfo) => info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
     try {
@@ -194,7 +233,11 @@ export class DockerServiceRelays implements ServiceRelays {
         labels: { [LABEL.managed]: 'true', [LABEL.role]: 'services-relay-image' },
       });
       const [loaded, produced] = await Promise.allSettled([loading, producer.done]);
-      if (produced.status === 'rejected') throw produced.reason;
+      if (produced.status === 'rejected') {
+        // What loaded before the failure must not pass for a made relay image next time.
+        if (loaded.status === 'fulfilled') await this.docker.getImage(tag).remove({ force: true }).catch(() => {});
+        throw produced.reason;
+      }
       if (loaded.status === 'rejected') throw loaded.reason;
       return tag;
     } catch (err) {
