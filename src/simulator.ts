@@ -59,6 +59,8 @@ import { ollamaApp } from './http/onboard/ollama-app.ts';
 import { servicesRouter, type ServiceApps } from './http/onboard/services-app.ts';
 import { telemetryApp } from './http/onboard/telemetry-app.ts';
 import { FsBlobStore } from './adapters/fs/blob-store.ts';
+import { findSelf, inContainer, NotOnThisEngine, type ContainerSelf } from './adapters/docker/self-container.ts';
+import { engineRunsArm64 } from './adapters/docker/arm64-probe.ts';
 import { SqliteOperationStore } from './adapters/sqlite/operation-store.ts';
 import { yamlOperationParser } from './adapters/yaml/operation-parser.ts';
 import { checkOperation } from './domain/operations/check-operation.ts';
@@ -120,14 +122,17 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   const tokens = new TokenService(tokenSettings(config), clock);
   const dockerEnv = options.dockerEnv ?? process.env;
   const docker = options.engine ? null : connectDocker(dockerEnv);
-  const engine = options.engine ?? dockerEngine(docker!, instanceId, dockerEnv);
+  const self = docker ? await containerSelf(docker, config.data_dir, dockerEnv, logger) : null;
+  const engine = options.engine ?? dockerEngine(docker!, instanceId, dockerEnv, self);
 
   const podStore = new SqlitePodStore(db);
   const hashes = new SqliteHashStore(db);
   const volumeStore = new FsVolumeStore(config.data_dir);
   const volumes = new VolumeService(volumeStore, new SqliteVolumeIndex(db), hashes, podStore, clock, config.compat.strict);
   const files = new FileService(volumeStore, volumes, hashes);
-  const platform = simulatorPlatform(config);
+  // In a container the host's binfmt_misc is not mounted: the engine is asked instead.
+  const emulatesArm64 = self && config.platform.architecture !== 'native' && arm64Emulation(BINFMT_DIR) === 'unmounted' ? await engineRunsArm64(docker!) : undefined;
+  const platform = simulatorPlatform(config, BINFMT_DIR, emulatesArm64);
   const catalog = new CatalogImages(
     engine.images,
     standinRecipes,
@@ -140,7 +145,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   const images = new ImageService(engine.images, volumes, volumeStore, catalog, hostArchitecture(), instanceId);
   const orbit = new Orbit(config.services.telemetry.tle);
   const nodes = new NodeSchedule(nodesSettings(config, orbit));
-  const services = onboardServices(config, orbit, clock, new ServiceUsage(new SqliteUsageStore(db), clock), logger, docker, instanceId);
+  const services = onboardServices(config, orbit, clock, new ServiceUsage(new SqliteUsageStore(db), clock), logger, docker, instanceId, self?.id ?? null);
   const pods = new PodService({
     ...(services.access ? { onboard: services.access } : {}),
     store: podStore,
@@ -227,6 +232,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
       await operations.close();
       pods.close();
       await services.access?.close().catch((err: Error) => logger.warn('removing the services relays failed', { error: err.message }));
+      if (config.ephemeral && docker) await removeInstanceThings(docker, instanceId, logger);
       clock.close();
       db.close();
     },
@@ -348,9 +354,10 @@ export function engineTools(
 /**
  * The platform pods and builds run as: platform.architecture resolved against this machine (arm64
  * when it runs or emulates arm64, for `auto`). Throws for `arm64` where neither is possible.
+ * `emulatesArm64`, when given, replaces reading binfmt_misc (em-sim in a container asks the engine).
  */
-export function simulatorPlatform(config: SimConfig, binfmtDir: string = BINFMT_DIR): Platform {
-  return resolvePlatform(config.platform.architecture, { architecture: hostArchitecture(), emulatesArm64: arm64Emulation(binfmtDir) === 'enabled' });
+export function simulatorPlatform(config: SimConfig, binfmtDir: string = BINFMT_DIR, emulatesArm64?: boolean): Platform {
+  return resolvePlatform(config.platform.architecture, { architecture: hostArchitecture(), emulatesArm64: emulatesArm64 ?? arm64Emulation(binfmtDir) === 'enabled' });
 }
 
 /** Whether qemu-aarch64 is registered with binfmt_misc here (doctor). */
@@ -373,7 +380,16 @@ export function instanceLabel(instanceId: string): string {
 // ---- translations of the configuration into the domain's terms ----
 
 /** The onboard services: the twins, their HTTP apps, and (on Docker) how pods reach them. */
-function onboardServices(config: SimConfig, orbit: Orbit, clock: SimClock, usage: ServiceUsage, logger: Logger, docker: Docker | null, instanceId: string) {
+function onboardServices(
+  config: SimConfig,
+  orbit: Orbit,
+  clock: SimClock,
+  usage: ServiceUsage,
+  logger: Logger,
+  docker: Docker | null,
+  instanceId: string,
+  selfContainer: string | null,
+) {
   const s = config.services;
   const telemetry = new TelemetryService(orbit, clock, new FsCameraImages(s.telemetry.images_dir ?? null), {
     intervalSeconds: s.telemetry.interval_seconds,
@@ -398,7 +414,7 @@ function onboardServices(config: SimConfig, orbit: Orbit, clock: SimClock, usage
         server = null;
       },
     };
-    access = new OnboardAccess(new DockerServiceRelays(docker, instanceId), listener, names, logger);
+    access = new OnboardAccess(new DockerServiceRelays(docker, instanceId, selfContainer), listener, names, logger);
   }
   const status = (): OnboardAccessStatus =>
     access?.status() ?? { names, users: [], problem: names.length ? 'pods cannot reach the services: no Docker engine' : 'every service is turned off' };
@@ -410,8 +426,48 @@ export { servicesNetworkName, onEngine as engineName };
 export type { InstanceThings };
 
 /** Both engine ports on one Docker connection, for the instance's containers and images. */
-function dockerEngine(docker: Docker, instanceId: string, env: NodeJS.ProcessEnv): ContainerEngine {
-  return { containers: new DockerRuntime(docker, instanceId, env), images: new DockerImages(docker, instanceId) };
+function dockerEngine(docker: Docker, instanceId: string, env: NodeJS.ProcessEnv, self: ContainerSelf | null = null): ContainerEngine {
+  const enginePath = self ? (p: string) => self.enginePath(p) : undefined;
+  return { containers: new DockerRuntime(docker, instanceId, env, enginePath), images: new DockerImages(docker, instanceId) };
+}
+
+/**
+ * em-sim in a container (the image, the Testcontainers module): its own container and data mount
+ * on the engine, so that pods' volumes and the services listener are where the engine's siblings
+ * reach them (self-container.ts). null on a host, in a container whose engine runs inside it
+ * (paths are shared), and while no engine answers (pods cannot run then anyway; a restart once it
+ * answers picks the mount up). Throws when the data directory is on no mount, or when the image
+ * (EM_SIM_IN_CONTAINER=1) is on an engine that does not know it: pods would not see their files.
+ */
+async function containerSelf(docker: Docker, dataDir: string, env: NodeJS.ProcessEnv, logger: Logger): Promise<ContainerSelf | null> {
+  if (!inContainer(env)) return null;
+  const problem = await pingEngine(docker, 2000);
+  if (problem !== null) {
+    logger.warn('em-sim runs in a container but no engine answers: pod volumes cannot be mapped until a restart', { problem });
+    return null;
+  }
+  let self;
+  try {
+    self = await findSelf(docker, dataDir);
+  } catch (err) {
+    // Only a hint (/.dockerenv): an engine inside this same container shares its paths.
+    if (err instanceof NotOnThisEngine && env.EM_SIM_IN_CONTAINER !== '1') return null;
+    throw err;
+  }
+  logger.info('running in a container', { container: self.id.slice(0, 12), data_dir: dataDir, on_engine: self.mount.source, mount: self.mount.type });
+  return self;
+}
+
+/** An ephemeral instance's stop: its pods, relays, networks and users' images leave the engine. */
+async function removeInstanceThings(docker: Docker, instanceId: string, logger: Logger): Promise<void> {
+  try {
+    const things = (await emSimThings(docker)).find((t) => t.instance === instanceId);
+    if (!things) return;
+    const { removed, failed } = await removeThings(docker, things);
+    logger.info('ephemeral: removed what this instance made on the engine', { removed: removed.length, failed });
+  } catch (err) {
+    logger.warn('ephemeral: removing what this instance made on the engine failed', { error: (err as Error).message });
+  }
 }
 
 /** auth.*: the signing secret is auth.signing_secret, else DATA_DIR/secret.key (made on first use). */

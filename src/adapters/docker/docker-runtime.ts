@@ -29,6 +29,11 @@ export class DockerRuntime implements ContainerRuntime {
     /** The simulator instance whose containers this runtime makes, lists and watches. */
     private readonly instanceId: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /**
+     * A volume directory as the engine must be given it: itself on a host, the engine's side of
+     * the data directory's mount when em-sim runs in a container (self-container.ts).
+     */
+    private readonly enginePath: (localPath: string) => string = (p) => p,
   ) {}
 
   async available(): Promise<boolean> {
@@ -97,7 +102,7 @@ export class DockerRuntime implements ContainerRuntime {
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         Labels: podLabels(this.instanceId, spec.owner),
         HostConfig: {
-          Binds: [`${spec.volumeDir}:/data`],
+          Binds: [`${this.enginePath(spec.volumeDir)}:/data`],
           NetworkMode: network,
           // Docker refuses a CPU limit above what the host has; the node's limit is capped.
           NanoCpus: Math.round(Math.min(spec.cpus, this.hostCpus) * 1e9),

@@ -1,0 +1,115 @@
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { engineMessage, statusOf } from './engine-output.ts';
+
+/**
+ * em-sim running inside a container on the engine it drives (the image in the top-level
+ * Dockerfile, the Testcontainers module, a CI service container): its pods are the container's
+ * siblings, so a path em-sim hands the engine (a pod's volume, bind-mounted at /data) must be the
+ * engine's path, not the container's. The data directory is on a volume or bind mount (the image
+ * declares it a VOLUME, so plain `docker run` gives one); the engine's inspect of this container
+ * says where that mount's source is, and every path under the data directory is translated.
+ * The onboard services' listener, too, must be where relays reach it: on the services network,
+ * which this container joins.
+ */
+export interface ContainerSelf {
+  /** This container's full id on the engine. */
+  id: string;
+  /** A path under the data directory, as the engine must be given it: "/var/lib/docker/volumes/x/_data/volumes/…". */
+  enginePath(localPath: string): string;
+}
+
+/** Where the data directory is mounted from, for start-up's log line. */
+export interface SelfMount {
+  destination: string;
+  source: string;
+  type: string;
+}
+
+/**
+ * Whether this process may run in a container: the engine's /.dockerenv, or EM_SIM_IN_CONTAINER=1
+ * (set by the image, where not finding itself on the engine is an error). EM_SIM_IN_CONTAINER=0
+ * says no. A /.dockerenv alone is only a hint: a machine that is itself a container may run its
+ * own engine inside, which shares its paths (the engine then does not know the container).
+ */
+export function inContainer(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.EM_SIM_IN_CONTAINER === '0') return false;
+  return env.EM_SIM_IN_CONTAINER === '1' || existsSync('/.dockerenv');
+}
+
+/**
+ * This container's id as the engine knows it: the 64-hex id in the paths of the files the engine
+ * mounts into every container (/etc/hostname, /etc/hosts, /etc/resolv.conf, seen in
+ * /proc/self/mountinfo), else the hostname, which the engine sets to the short id by default.
+ */
+export function ownContainerRef(mountinfo: string | null = readMountinfo()): string {
+  const match = mountinfo?.match(/\/containers\/([0-9a-f]{64})\/(?:hostname|hosts|resolv\.conf)/);
+  return match ? match[1]! : hostname();
+}
+
+function readMountinfo(): string | null {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The engine does not know this container: it runs elsewhere (an engine inside the same container or VM). */
+export class NotOnThisEngine extends Error {
+  override name = 'NotOnThisEngine';
+}
+
+/**
+ * Finds this container on the engine and the mount that holds `dataDir`. Throws NotOnThisEngine,
+ * or an Error, saying
+ * what to do when the engine does not know this container (it drives another engine: set
+ * EM_SIM_IN_CONTAINER=0 and share no paths, or mount the socket of the engine that runs it) or
+ * when the data directory is in the container's own layer (no pod could see its volume).
+ */
+export async function findSelf(docker: Docker, dataDir: string, ref: string = ownContainerRef()): Promise<ContainerSelf & { mount: SelfMount }> {
+  let info: Docker.ContainerInspectInfo;
+  try {
+    info = await docker.getContainer(ref).inspect();
+  } catch (err) {
+    if (statusOf(err) === 404) {
+      throw new NotOnThisEngine(
+        `em-sim runs in a container (${ref}) that the Docker engine it drives does not know, so pods could not share its data directory: ` +
+          'mount the socket of the engine that runs this container (-v /var/run/docker.sock:/var/run/docker.sock), or set EM_SIM_IN_CONTAINER=0 when the data directory is shared with that engine at the same path',
+      );
+    }
+    throw new Error(`em-sim could not inspect its own container ${ref}: ${engineMessage(err)}`);
+  }
+  const local = realOrSelf(dataDir);
+  const mounts = (info.Mounts ?? [])
+    .filter((m) => m.Source && (local === m.Destination || local.startsWith(m.Destination.replace(/\/$/, '') + '/')))
+    .sort((a, b) => b.Destination.length - a.Destination.length);
+  const mount = mounts[0];
+  if (!mount) {
+    throw new Error(
+      `em-sim runs in container ${info.Name.replace(/^\//, '')} but its data directory ${dataDir} is not on a volume or bind mount, so pods could not see their volumes: ` +
+        `run it with -v em-sim-data:${dataDir} (or a host folder: -v "$PWD/data:${dataDir}")`,
+    );
+  }
+  return {
+    id: info.Id,
+    mount: { destination: mount.Destination, source: mount.Source, type: mount.Type },
+    enginePath(localPath: string): string {
+      const full = path.resolve(localPath);
+      const resolved = full === local || full.startsWith(local + '/') ? full : realOrSelf(full);
+      const rest = path.relative(mount.Destination, resolved);
+      if (rest.startsWith('..') || path.isAbsolute(rest)) throw new Error(`${localPath} is outside the mounted data directory ${mount.Destination}`);
+      return rest ? path.posix.join(mount.Source, rest) : mount.Source;
+    },
+  };
+}
+
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}

@@ -1,0 +1,175 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findSelf, inContainer, NotOnThisEngine, ownContainerRef } from '../src/adapters/docker/self-container.ts';
+import { ConfigError, loadConfig } from '../src/config/load.ts';
+import { tempDir } from './helpers/sim.ts';
+
+// What the container image relies on: configuration from EM_SIM_* variables, and em-sim finding
+// its own container's data mount so that pods (siblings on the host's engine) get host paths.
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function configFile(yaml: string): string {
+  const dir = tempDir('em-sim-envcfg-');
+  dirs.push(dir);
+  const file = path.join(dir, 'sim-config.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+function envFailure(env: NodeJS.ProcessEnv, yaml = ''): string {
+  try {
+    loadConfig({ configPath: configFile(yaml), env });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('configuration from EM_SIM_* variables', () => {
+  it('sets the common keys, over the file', () => {
+    const file = configFile('server:\n  port: 9000\nusers:\n  - {username: fromfile, password: x}\nlog:\n  level: debug\n');
+    const { config } = loadConfig({
+      configPath: file,
+      env: {
+        EM_SIM_HOST: '0.0.0.0',
+        EM_SIM_PORT: '8123',
+        EM_SIM_USERS: 'alice:a-secret,bob:pa:ss:word',
+        EM_SIM_LOG_LEVEL: 'warn',
+        EM_SIM_EPHEMERAL: 'true',
+        EM_SIM_CLOCK_CONTROL: '1',
+        EM_SIM_CLOCK_SPEED: '60',
+        EM_SIM_STRICT: 'no',
+        EM_SIM_IMAGES_PREPARE: '',
+        EM_SIM_SIGNING_SECRET: 'x'.repeat(32),
+        EM_SIM_ACCESS_TOKEN_LIFETIME: '900',
+        EM_SIM_PLATFORM_ARCHITECTURE: 'native',
+      },
+    });
+    expect(config.server).toEqual({ host: '0.0.0.0', port: 8123 });
+    // A password may hold ":"; only the first one separates.
+    expect(config.users).toEqual([
+      { username: 'alice', password: 'a-secret' },
+      { username: 'bob', password: 'pa:ss:word' },
+    ]);
+    expect(config.log.level).toBe('warn');
+    expect(config.ephemeral).toBe(true);
+    expect(config.clock).toEqual({ control: true, speed: 60 });
+    expect(config.compat.strict).toBe(false);
+    expect(config.images.prepare).toEqual([]);
+    expect(config.auth.signing_secret).toBe('x'.repeat(32));
+    expect(config.auth.access_token_lifetime).toBe(900);
+    expect(config.platform.architecture).toBe('native');
+  });
+
+  it('leaves the file alone when a variable is unset or empty, and flags win over variables', () => {
+    const file = configFile('server:\n  port: 9000\n');
+    expect(loadConfig({ configPath: file, env: { EM_SIM_PORT: '' } }).config.server.port).toBe(9000);
+    expect(loadConfig({ configPath: file, env: { EM_SIM_PORT: '8123' }, overrides: { port: 7000 } }).config.server.port).toBe(7000);
+    expect(loadConfig({ configPath: file, env: {} }).config.ephemeral).toBe(false);
+  });
+
+  it('reads EM_SIM_DATA_DIR relative to the working directory, not to the file', () => {
+    const file = configFile('data_dir: ./beside-the-file\n');
+    expect(loadConfig({ configPath: file, env: {} }).config.data_dir).toBe(path.join(path.dirname(file), 'beside-the-file'));
+    expect(loadConfig({ configPath: file, env: { EM_SIM_DATA_DIR: 'here' } }).config.data_dir).toBe(path.resolve('here'));
+  });
+
+  it('names the variable when its value has the wrong form', () => {
+    expect(envFailure({ EM_SIM_PORT: 'eighty' })).toBe('EM_SIM_PORT="eighty": expected a whole number (it sets server.port)');
+    expect(envFailure({ EM_SIM_EPHEMERAL: 'sometimes' })).toBe('EM_SIM_EPHEMERAL="sometimes": expected true or false (it sets ephemeral)');
+    expect(envFailure({ EM_SIM_CLOCK_SPEED: 'fast' })).toBe('EM_SIM_CLOCK_SPEED="fast": expected a number (it sets clock.speed)');
+    expect(envFailure({ EM_SIM_USERS: 'alice' })).toBe(
+      'EM_SIM_USERS="alice": expected USER:PASSWORD pairs separated by commas, e.g. client1:secret,client2:other (it sets users)',
+    );
+    expect(envFailure({ EM_SIM_USERS: 'alice:,bob:x' })).toContain('EM_SIM_USERS="alice:,bob:x": expected USER:PASSWORD pairs');
+  });
+
+  it('says which variables were applied when the schema refuses a value', () => {
+    const file = configFile('');
+    try {
+      loadConfig({ configPath: file, env: { EM_SIM_PORT: '70000', EM_SIM_USERS: 'Alice:x' } });
+      throw new Error('accepted');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const message = (err as Error).message;
+      expect(message).toContain(`invalid ${file} with EM_SIM_PORT, EM_SIM_USERS from the environment:`);
+      expect(message).toContain('server.port:');
+      expect(message).toContain('users.0.username: a lowercase name');
+    }
+  });
+});
+
+/** A Docker client whose only container is `info` (under its id and its short id), else 404. */
+function fakeDocker(info: Partial<Docker.ContainerInspectInfo> | null): Docker {
+  return {
+    getContainer: (ref: string) => ({
+      inspect: async () => {
+        if (!info || (ref !== info.Id && ref !== info.Id!.slice(0, 12))) throw Object.assign(new Error('no such container'), { statusCode: 404 });
+        return info;
+      },
+    }),
+  } as unknown as Docker;
+}
+
+const ID = 'a'.repeat(64);
+
+describe('em-sim in a container: its own data mount, seen from the engine', () => {
+  it('finds its container id in mountinfo, else takes the hostname', () => {
+    const mountinfo = [
+      `612 590 254:1 /var/lib/docker/containers/${ID}/resolv.conf /etc/resolv.conf rw,relatime - ext4 /dev/vda1 rw`,
+      `613 590 254:1 /var/lib/docker/containers/${ID}/hostname /etc/hostname rw,relatime - ext4 /dev/vda1 rw`,
+    ].join('\n');
+    expect(ownContainerRef(mountinfo)).toBe(ID);
+    expect(ownContainerRef('590 1 0:50 / / rw - overlay overlay rw')).toMatch(/.+/);
+  });
+
+  it('knows a container by /.dockerenv or EM_SIM_IN_CONTAINER, and EM_SIM_IN_CONTAINER=0 says no', () => {
+    expect(inContainer({ EM_SIM_IN_CONTAINER: '1' })).toBe(true);
+    expect(inContainer({ EM_SIM_IN_CONTAINER: '0' })).toBe(false);
+  });
+
+  it('hands the engine the source side of the mount that holds the data directory', async () => {
+    const dataDir = tempDir('em-sim-self-');
+    dirs.push(dataDir);
+    mkdirSync(path.join(dataDir, 'volumes', 'alice', 'default'), { recursive: true });
+    const source = '/var/lib/docker/volumes/3be4/_data';
+    const self = await findSelf(
+      fakeDocker({
+        Id: ID,
+        Name: '/em-sim',
+        Mounts: [
+          { Type: 'bind', Source: '/var/run/docker.sock', Destination: '/var/run/docker.sock' },
+          { Type: 'volume', Source: source, Destination: dataDir },
+        ] as Docker.ContainerInspectInfo['Mounts'],
+      }),
+      dataDir,
+      ID.slice(0, 12),
+    );
+    expect(self.id).toBe(ID);
+    expect(self.mount).toEqual({ destination: dataDir, source, type: 'volume' });
+    expect(self.enginePath(path.join(dataDir, 'volumes', 'alice', 'default'))).toBe(`${source}/volumes/alice/default`);
+    expect(self.enginePath(dataDir)).toBe(source);
+    expect(() => self.enginePath('/etc')).toThrow(`/etc is outside the mounted data directory ${dataDir}`);
+  });
+
+  it('refuses to start when the data directory is on no mount, saying which flag to add', async () => {
+    const docker = fakeDocker({ Id: ID, Name: '/em-sim', Mounts: [] });
+    await expect(findSelf(docker, '/var/lib/em-sim', ID)).rejects.toThrow(
+      'em-sim runs in container em-sim but its data directory /var/lib/em-sim is not on a volume or bind mount, so pods could not see their volumes: run it with -v em-sim-data:/var/lib/em-sim',
+    );
+  });
+
+  it('says so when the engine does not know this container (an engine inside it, or another engine)', async () => {
+    await expect(findSelf(fakeDocker(null), '/var/lib/em-sim', 'deadbeef')).rejects.toBeInstanceOf(NotOnThisEngine);
+    await expect(findSelf(fakeDocker(null), '/var/lib/em-sim', 'deadbeef')).rejects.toThrow(
+      'em-sim runs in a container (deadbeef) that the Docker engine it drives does not know',
+    );
+  });
+});
