@@ -98,6 +98,8 @@ describe('request log middleware', () => {
       await next();
     });
     app.get('/json', (c) => c.json({ hello: 'world' }, 200));
+    let healthy = true;
+    app.get('/sim/health', (c) => c.json({ status: healthy ? 'ok' : 'down' }, healthy ? 200 : 503));
     app.post('/private/echo', async (c) => c.text(await c.req.text(), 201));
     app.get('/private/stream', (c) => {
       const out = c.env.outgoing as ServerResponse;
@@ -110,6 +112,10 @@ describe('request log middleware', () => {
     const server = await listen(app.fetch, '127.0.0.1', 0);
     const url = server.url;
     try {
+      // A passing health check is a probe's: logged at debug only; a failing one is logged.
+      expect((await fetch(`${url}/sim/health`)).status).toBe(200);
+      healthy = false;
+      expect((await fetch(`${url}/sim/health`)).status).toBe(503);
       expect(await (await fetch(`${url}/json?x=1`)).text()).toBe('{"hello":"world"}');
       // A chunked body: no Content-Length, counted as it is read.
       const body = new ReadableStream({
@@ -121,11 +127,12 @@ describe('request log middleware', () => {
       const echo = await fetch(`${url}/private/echo`, { method: 'POST', body, duplex: 'half' } as RequestInit);
       expect(await echo.text()).toBe('0123456789');
       expect(await (await fetch(`${url}/private/stream`)).text()).toBe('abcdefgh');
-      await expect.poll(() => lines.length).toBe(3);
+      await expect.poll(() => lines.length).toBe(4);
     } finally {
       await server.close();
     }
     expect(lines.map(({ time, duration_ms, ...rest }) => rest)).toEqual([
+      { level: 'info', msg: 'request', method: 'GET', path: '/sim/health', status: 503, bytes_in: 0, bytes_out: 17 },
       { level: 'info', msg: 'request', method: 'GET', path: '/json', query: 'x=1', status: 200, bytes_in: 0, bytes_out: 17 },
       { level: 'info', msg: 'request', user: 'ann', method: 'POST', path: '/private/echo', status: 201, bytes_in: 10, bytes_out: 10 },
       { level: 'info', msg: 'request', user: 'ann', method: 'GET', path: '/private/stream', status: 200, bytes_in: 0, bytes_out: 8 },

@@ -89,9 +89,11 @@ export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHand
         ...(aborted ? { aborted: true as const } : {}),
       };
       if (user) requests.record(user, entry);
-      if (logger.enabled('info')) {
+      // A successful health check is a probe's (the image's HEALTHCHECK, every 5 s), not a user's: debug.
+      const level = entry.path === '/sim/health' && status === 200 ? 'debug' : 'info';
+      if (logger.enabled(level)) {
         const { time: _arrived, ...fields } = entry;
-        logger.info('request', user ? { user, ...fields } : fields);
+        logger[level]('request', user ? { user, ...fields } : fields);
       }
     };
 
