@@ -36,13 +36,14 @@ RUN mkdir -p /var/lib/em-sim /etc/em-sim && chown 1000:1000 /var/lib/em-sim && \
 ENV NODE_ENV=production \
     EM_SIM_IN_CONTAINER=1 \
     EM_SIM_HOST=0.0.0.0 \
+    EM_SIM_PORT=8000 \
     EM_SIM_DATA_DIR=/var/lib/em-sim
 VOLUME /var/lib/em-sim
 # A mounted /etc/em-sim/sim-config.yaml is read (em-sim reads ./sim-config.yaml); EM_SIM_* win over it.
 WORKDIR /etc/em-sim
 EXPOSE 8000
 HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.EM_SIM_PORT||8000)+'/sim/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.EM_SIM_PORT+'/sim/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 LABEL org.opencontainers.image.title="em-sim" \
       org.opencontainers.image.description="Local simulator of the ClusterGate-2 Engineering Model API" \
       org.opencontainers.image.licenses="MIT"

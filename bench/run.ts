@@ -12,6 +12,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiOverhead } from './api.ts';
+import { container } from './container.ts';
 import type { BenchContext } from './lib/context.ts';
 import { listing } from './listing.ts';
 import { operations } from './operations.ts';
@@ -34,6 +35,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult[]>> 
   standins,
   services,
   operations,
+  container,
 };
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));

@@ -7,7 +7,7 @@
 #     they load (docker import), and the production node_modules already installed here, handed
 #     to the same Dockerfile as node_modules.tar. The Node.js binary is this machine's, so the
 #     native better-sqlite3 module built for it loads in the image.
-# Idempotent: an image already built from the same sources is kept (--force rebuilds it).
+# Idempotent: an image already built from the same sources (by content) is kept (--force rebuilds it).
 # Prints the image's tag on stdout, progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,31 +37,15 @@ command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 || die "no Dock
 version=$(node -p "require('./package.json').version")
 tag=${EM_SIM_IMAGE:-em-sim:$version}
 
-# What the image is made of, hashed: the same sources give the same image, which is then kept.
+# What the image is made of, hashed (every file the context takes, by content; git or not): the
+# same sources give the same image, which is then kept.
 sources_hash=$(
   {
-    git ls-files -s -- Dockerfile .dockerignore docker bin src package.json package-lock.json 2>/dev/null || true
-    git diff --no-ext-diff -- Dockerfile .dockerignore docker bin src package.json package-lock.json 2>/dev/null || true
-    git ls-files --others --exclude-standard -- docker bin src 2>/dev/null | xargs -r cat 2>/dev/null || true
+    find Dockerfile .dockerignore docker/entrypoint.sh bin src package.json package-lock.json -type f -print0 | sort -z | xargs -0 sha256sum
     node -p process.version
     uname -m
   } | sha256sum | cut -c1-16
 )
-if [[ $force == 0 ]] && [[ $(docker image inspect -f '{{ index .Config.Labels "em-sim.sources" }}' "$tag" 2>/dev/null || true) == "$sources_hash" ]]; then
-  say "$tag is up to date (sources $sources_hash)"
-  echo "$tag"
-  exit 0
-fi
-
-# A failed classic build keeps the steps that succeeded as untagged images: they are removed.
-dangling() { docker images --filter dangling=true --quiet --no-trunc | sort; }
-dangling_before=$(dangling)
-build() {
-  if ! docker build --force-rm "$@" >&2; then
-    comm -13 <(printf '%s\n' "$dangling_before") <(dangling) | grep . | xargs -r docker rmi >/dev/null 2>&1 || true
-    die "docker build failed (see above)"
-  fi
-}
 previous=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
 # Tags em-sim:latest too, and removes the image this build replaced (left untagged otherwise).
 tag_latest() {
@@ -69,6 +53,29 @@ tag_latest() {
   if [[ -n $previous && $previous != $(docker image inspect -f '{{.Id}}' "$tag") ]]; then
     docker rmi "$previous" >/dev/null 2>&1 || true
   fi
+}
+if [[ $force == 0 ]] && [[ $(docker image inspect -f '{{ index .Config.Labels "em-sim.sources" }}' "$tag" 2>/dev/null || true) == "$sources_hash" ]]; then
+  tag_latest
+  say "$tag is up to date (sources $sources_hash)"
+  echo "$tag"
+  exit 0
+fi
+
+# A failed classic build keeps the steps that succeeded as untagged images: this build's last
+# step image (from its own output) is removed, and with it the untagged steps below it.
+build() {
+  local log
+  log=$(mktemp)
+  if ! docker build --force-rm "$@" 2>&1 | tee "$log" >&2; then # pipefail: docker build's status
+    local last
+    last=$(grep -oE '^ ---> [0-9a-f]{12}$' "$log" | tail -1 | cut -c7-)
+    if [[ -n $last && -z $(docker image inspect -f '{{join .RepoTags ","}}' "$last" 2>/dev/null) ]]; then
+      docker rmi "$last" >/dev/null 2>&1 || true
+    fi
+    rm -f "$log"
+    die "docker build failed (see above)"
+  fi
+  rm -f "$log"
 }
 
 if [[ $mode != offline ]]; then
@@ -93,8 +100,8 @@ tar --version 2>/dev/null | grep -q 'GNU tar' || die "the offline build needs GN
 [[ -n $busybox_bin && -n $setpriv_bin ]] || die "the offline build needs busybox (static) and setpriv: apt-get install busybox-static util-linux"
 file "$busybox_bin" 2>/dev/null | grep -q 'static' || ldd "$busybox_bin" 2>&1 | grep -q 'not a dynamic' || die "$busybox_bin is not static: apt-get install busybox-static"
 node_version=$(node -p process.versions.node)
-# Bumped when what goes into the base changes (r2: GNU tar).
-base="em-sim-node-base:${node_version}-r2-$(uname -m)"
+# Bumped when what goes into the base changes (r2: GNU tar; r3: no em-sim.role label to inherit).
+base="em-sim-node-base:${node_version}-r3-$(uname -m)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -125,7 +132,7 @@ if ! docker image inspect "$base" >/dev/null 2>&1; then
   tar -C "$root" -c . | docker import \
     --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
     --change 'CMD ["node"]' \
-    --change "LABEL em-sim.role=node-base em-sim.node=$node_version" - "$base" >/dev/null
+    --change "LABEL em-sim.node-base=$node_version" - "$base" >/dev/null
 fi
 
 # ---- offline: the build context, with the production node_modules as a tar -----------------------

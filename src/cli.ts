@@ -44,12 +44,18 @@ command('start')
   .option('-p, --port <n>', 'port to listen on (default 8000)', port)
   .option('--data-dir <dir>', DATA_DIR_HELP)
   .action(async (opts: { config?: string; host?: string; port?: number; dataDir?: string }) => {
-    const { config, source } = loadConfig({ configPath: opts.config, overrides: opts });
+    const { config, source, fromEnv } = loadConfig({ configPath: opts.config, overrides: opts });
     const logger = createLogger(config.log.level);
     // images.prepare begins in the background: a progress bar on a terminal, log lines otherwise.
     const progress = startProgress(config.images.prepare.length, Boolean(process.stdout.isTTY), (p) => logger.info('catalog image', { ...p }));
+    // A signal during start-up (em-sim is PID 1 in its image: without a handler `docker stop`
+    // would wait out its timeout) stops the simulator once it has started, so that it cleans up.
+    let requested: string | null = null;
+    let onSignal = (signal: string) => void (requested ??= signal);
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
     const running = await startServer(config, { logger, prepareCatalog: true, onCatalogProgress: (p) => progress.listener(p) });
-    logger.info('em-sim listening', { url: running.url, config: source ?? '(defaults)', data_dir: config.data_dir });
+    logger.info('em-sim listening', { url: running.url, config: source ?? '(defaults)', ...(fromEnv.length ? { env: fromEnv } : {}), data_dir: config.data_dir });
     process.stdout.write(`em-sim ${VERSION} listening on ${running.url}\n`);
     void running.sim.preparation.then((reports) => {
       progress.end();
@@ -66,8 +72,8 @@ command('start')
       await running.close();
       process.exit(0);
     };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
+    onSignal = (signal) => void stop(signal);
+    if (requested) await stop(requested);
   });
 
 command('images')

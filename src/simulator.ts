@@ -123,6 +123,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   const dockerEnv = options.dockerEnv ?? process.env;
   const docker = options.engine ? null : connectDocker(dockerEnv);
   const self = docker ? await containerSelf(docker, config.data_dir, dockerEnv, logger) : null;
+  const selfId = self?.id || null;
   const engine = options.engine ?? dockerEngine(docker!, instanceId, dockerEnv, self);
 
   const podStore = new SqlitePodStore(db);
@@ -145,7 +146,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   const images = new ImageService(engine.images, volumes, volumeStore, catalog, hostArchitecture(), instanceId);
   const orbit = new Orbit(config.services.telemetry.tle);
   const nodes = new NodeSchedule(nodesSettings(config, orbit));
-  const services = onboardServices(config, orbit, clock, new ServiceUsage(new SqliteUsageStore(db), clock), logger, docker, instanceId, self?.id ?? null);
+  const services = onboardServices(config, orbit, clock, new ServiceUsage(new SqliteUsageStore(db), clock), logger, docker, instanceId, selfId);
   const pods = new PodService({
     ...(services.access ? { onboard: services.access } : {}),
     store: podStore,
@@ -443,8 +444,18 @@ async function containerSelf(docker: Docker, dataDir: string, env: NodeJS.Proces
   if (!inContainer(env)) return null;
   const problem = await pingEngine(docker, 2000);
   if (problem !== null) {
-    logger.warn('em-sim runs in a container but no engine answers: pod volumes cannot be mapped until a restart', { problem });
-    return null;
+    logger.warn('em-sim runs in a container but no engine answers: pods cannot start until em-sim is restarted with one', { problem });
+    // The image must never hand the engine its own paths as if they were the host's: a pod
+    // would get a host folder of that name, shared with every other such simulator.
+    if (env.EM_SIM_IN_CONTAINER !== '1') return null;
+    return {
+      id: '',
+      enginePath() {
+        throw new Error(
+          'em-sim runs in a container and found no Docker engine when it started, so it does not know where its data directory is on the engine: restart it with the engine answering (-v /var/run/docker.sock:/var/run/docker.sock)',
+        );
+      },
+    };
   }
   let self;
   try {

@@ -73,6 +73,11 @@ describe('configuration from EM_SIM_* variables', () => {
     expect(loadConfig({ configPath: file, env: { EM_SIM_PORT: '' } }).config.server.port).toBe(9000);
     expect(loadConfig({ configPath: file, env: { EM_SIM_PORT: '8123' }, overrides: { port: 7000 } }).config.server.port).toBe(7000);
     expect(loadConfig({ configPath: file, env: {} }).config.ephemeral).toBe(false);
+    // Blanks around a value are dropped; blanks only are as unset.
+    expect(loadConfig({ configPath: file, env: { EM_SIM_PORT: ' 8123 ', EM_SIM_EPHEMERAL: ' true', EM_SIM_HOST: '  ' } }).config).toMatchObject({
+      server: { port: 8123, host: '127.0.0.1' },
+      ephemeral: true,
+    });
   });
 
   it('reads EM_SIM_DATA_DIR relative to the working directory, not to the file', () => {
@@ -85,8 +90,9 @@ describe('configuration from EM_SIM_* variables', () => {
     expect(envFailure({ EM_SIM_PORT: 'eighty' })).toBe('EM_SIM_PORT="eighty": expected a whole number (it sets server.port)');
     expect(envFailure({ EM_SIM_EPHEMERAL: 'sometimes' })).toBe('EM_SIM_EPHEMERAL="sometimes": expected true or false (it sets ephemeral)');
     expect(envFailure({ EM_SIM_CLOCK_SPEED: 'fast' })).toBe('EM_SIM_CLOCK_SPEED="fast": expected a number (it sets clock.speed)');
+    expect(envFailure({ EM_SIM_CLOCK_SPEED: '0x10' })).toBe('EM_SIM_CLOCK_SPEED="0x10": expected a number (it sets clock.speed)');
     expect(envFailure({ EM_SIM_USERS: 'alice' })).toBe(
-      'EM_SIM_USERS="alice": expected USER:PASSWORD pairs separated by commas, e.g. client1:secret,client2:other (it sets users)',
+      'EM_SIM_USERS="alice": expected USER:PASSWORD pairs separated by commas, e.g. client1:secret,client2:other (a password with a comma needs sim-config.yaml) (it sets users)',
     );
     expect(envFailure({ EM_SIM_USERS: 'alice:,bob:x' })).toContain('EM_SIM_USERS="alice:,bob:x": expected USER:PASSWORD pairs');
   });
@@ -157,6 +163,32 @@ describe('em-sim in a container: its own data mount, seen from the engine', () =
     expect(self.enginePath(path.join(dataDir, 'volumes', 'alice', 'default'))).toBe(`${source}/volumes/alice/default`);
     expect(self.enginePath(dataDir)).toBe(source);
     expect(() => self.enginePath('/etc')).toThrow(`/etc is outside the mounted data directory ${dataDir}`);
+  });
+
+  it('takes a mount inside the data directory over the one holding it', async () => {
+    const dataDir = '/var/lib/em-sim';
+    const self = await findSelf(
+      fakeDocker({
+        Id: ID,
+        Name: '/em-sim',
+        Mounts: [
+          { Type: 'volume', Source: '/v/outer', Destination: dataDir },
+          { Type: 'bind', Source: '/big-disk/volumes', Destination: `${dataDir}/volumes` },
+        ] as Docker.ContainerInspectInfo['Mounts'],
+      }),
+      dataDir,
+      ID,
+    );
+    expect(self.enginePath(`${dataDir}/volumes/alice/default`)).toBe('/big-disk/volumes/alice/default');
+    expect(self.enginePath(`${dataDir}/blobs`)).toBe('/v/outer/blobs');
+  });
+
+  it('never takes another container for itself: a hostname must be the start of the id the engine answers with', async () => {
+    // The engine also finds containers by name: one named like this machine is not this container.
+    const other = fakeDocker({ Id: ID, Name: '/vm', Mounts: [{ Type: 'bind', Source: '/elsewhere', Destination: '/var/lib/em-sim' }] as Docker.ContainerInspectInfo['Mounts'] });
+    const named = { getContainer: () => other.getContainer(ID) } as unknown as Docker;
+    await expect(findSelf(named, '/var/lib/em-sim', 'vm')).rejects.toBeInstanceOf(NotOnThisEngine);
+    await expect(findSelf(named, '/var/lib/em-sim', 'bbbbbbbbbbbb')).rejects.toBeInstanceOf(NotOnThisEngine);
   });
 
   it('refuses to start when the data directory is on no mount, saying which flag to add', async () => {

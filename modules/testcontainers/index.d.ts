@@ -17,15 +17,16 @@ export interface EmSimUser {
 
 /**
  * em-sim in its container image, started with the host's Docker socket so that pods, builds and
- * files work; ephemeral: stopping it leaves no container, network, volume or image behind.
+ * files work; ephemeral: stopping it leaves none of its containers, networks, volumes or users'
+ * images behind (the catalog's stand-in images are the engine's and stay, as on a host).
  */
 export declare class EmSimContainer extends GenericContainer {
   constructor(image?: string);
   /** Adds an account (lowercase letters and digits, at most 31); with none, client1 / client1-password. */
   withUser(username: string, password: string): this;
-  /** A sim-config.yaml: an object or the file's text (README "Configuration"). */
+  /** A sim-config.yaml: an object (its `users` become getUsers()'s) or the file's text (README "Configuration"). */
   withConfig(config: Record<string, unknown> | string): this;
-  /** The engine's socket on this machine (default /var/run/docker.sock). */
+  /** The engine's socket on this machine (default: the one Testcontainers uses). */
   withDockerSocket(path: string): this;
   start(): Promise<StartedEmSimContainer>;
 }

@@ -33,7 +33,10 @@ export class EmSimContainer extends GenericContainer {
   #users = [];
   /** @type {string | null} */
   #config = null;
-  #socket = '/var/run/docker.sock';
+  /** @type {EmSimUser[] | null} */
+  #configUsers = null;
+  /** @type {string | null} */
+  #socket = null;
 
   /** @param {string} [image] an em-sim image; default DEFAULT_IMAGE */
   constructor(image = DEFAULT_IMAGE) {
@@ -61,12 +64,15 @@ export class EmSimContainer extends GenericContainer {
    */
   withConfig(config) {
     this.#config = typeof config === 'string' ? config : JSON.stringify(config, null, 2);
+    // Users given in an object are known to getUsers() and getAccessToken(); a text's are not read.
+    const users = typeof config === 'object' && config !== null ? config.users : undefined;
+    this.#configUsers = Array.isArray(users) ? users.map((u) => ({ username: String(u.username), password: String(u.password) })) : null;
     return this;
   }
 
   /**
    * The engine's socket on this machine, mounted into the container at /var/run/docker.sock
-   * (default /var/run/docker.sock; rootless Docker: $XDG_RUNTIME_DIR/docker.sock).
+   * (default: the one Testcontainers found the engine through, as its own reaper is given).
    * @param {string} path
    */
   withDockerSocket(path) {
@@ -76,13 +82,17 @@ export class EmSimContainer extends GenericContainer {
 
   /** @returns {Promise<StartedEmSimContainer>} */
   async start() {
-    this.withBindMounts([{ source: this.#socket, target: '/var/run/docker.sock', mode: 'rw' }]);
+    const socket = this.#socket ?? (await getContainerRuntimeClient()).info.containerRuntime.remoteSocketPath ?? '/var/run/docker.sock';
+    this.withBindMounts([{ source: socket, target: '/var/run/docker.sock', mode: 'rw' }]);
     this.withEnvironment({ EM_SIM_EPHEMERAL: 'true' });
+    for (const u of this.#users) {
+      if (u.password.includes(',')) throw new Error(`withUser(${JSON.stringify(u.username)}): a password with "," cannot travel in EM_SIM_USERS; give users in withConfig({ users: [...] })`);
+    }
     if (this.#users.length) {
       this.withEnvironment({ EM_SIM_USERS: this.#users.map((u) => `${u.username}:${u.password}`).join(',') });
     }
     if (this.#config !== null) this.withCopyContentToContainer([{ content: this.#config, target: CONFIG_PATH }]);
-    const users = this.#users.length ? [...this.#users] : [{ username: 'client1', password: 'client1-password' }];
+    const users = this.#users.length ? [...this.#users] : (this.#configUsers ?? [{ username: 'client1', password: 'client1-password' }]);
     return new StartedEmSimContainer(await super.start(), users);
   }
 }

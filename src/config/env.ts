@@ -41,7 +41,9 @@ export const ENV_KEYS: readonly EnvKey[] = [
 export function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
   const applied: string[] = [];
   for (const key of ENV_KEYS) {
-    const text = env[key.name];
+    const value = env[key.name];
+    // Surrounding blanks are never meant (a quoted `-e "EM_SIM_PORT= 8000"`); a password keeps its own.
+    const text = key.form === 'users' ? value : value?.trim();
     if (text === undefined || (text === '' && key.form !== 'list')) continue;
     let target = raw;
     for (const part of key.path.slice(0, -1)) {
@@ -61,13 +63,12 @@ function parseValue(key: EnvKey, text: string): unknown {
     case 'string':
       return text;
     case 'integer':
-      if (!/^-?\d+$/.test(text.trim())) throw bad('a whole number');
+      if (!/^-?\d{1,15}$/.test(text)) throw bad('a whole number');
       return Number(text);
-    case 'number': {
-      const n = Number(text);
-      if (text.trim() === '' || !Number.isFinite(n)) throw bad('a number');
-      return n;
-    }
+    case 'number':
+      // Decimal only: Number() would also read "0x10" and "1e3".
+      if (!/^-?\d{1,15}(\.\d{1,15})?$/.test(text)) throw bad('a number');
+      return Number(text);
     case 'boolean':
       if (/^(true|1|yes)$/i.test(text)) return true;
       if (/^(false|0|no)$/i.test(text)) return false;
@@ -78,9 +79,12 @@ function parseValue(key: EnvKey, text: string): unknown {
         .map((s) => s.trim())
         .filter(Boolean);
     case 'users':
+      // A password may hold ":" (only the first one separates), not ",": use a file for those.
       return text.split(',').map((pair) => {
         const at = pair.indexOf(':');
-        if (at <= 0 || at === pair.length - 1) throw bad('USER:PASSWORD pairs separated by commas, e.g. client1:secret,client2:other');
+        if (at <= 0 || at === pair.length - 1 || !pair.slice(0, at).trim()) {
+          throw bad('USER:PASSWORD pairs separated by commas, e.g. client1:secret,client2:other (a password with a comma needs sim-config.yaml)');
+        }
         return { username: pair.slice(0, at).trim(), password: pair.slice(at + 1) };
       });
   }

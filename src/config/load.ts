@@ -20,6 +20,8 @@ export interface LoadedConfig {
   config: SimConfig;
   /** The file the configuration came from, or null when only defaults were used. */
   source: string | null;
+  /** The EM_SIM_* variables that were applied over it (env.ts). */
+  fromEnv: string[];
 }
 
 /**
@@ -66,7 +68,7 @@ export function loadConfig(options: { configPath?: string; overrides?: ConfigOve
   config.data_dir = path.resolve(dataBase, config.data_dir);
   const images = config.services.telemetry.images_dir;
   if (images !== undefined) config.services.telemetry.images_dir = path.resolve(base, images);
-  return { config, source };
+  return { config, source, fromEnv };
 }
 
 /** Validates a configuration object; errors name each offending key and what was expected. */

@@ -20,16 +20,19 @@ export async function requireDocker(): Promise<Docker> {
   return docker;
 }
 
+/** What the request helpers need of a simulator: a fetch that signs in as `user` (a TestSim, or a container's). */
+export type SimFetch = Pick<TestSim, 'fetch'>;
+
 export type PodState = Record<string, Record<string, unknown>>;
 
-export async function podStatus(sim: TestSim, user: string, pod?: string): Promise<{ status: number; body: any }> {
+export async function podStatus(sim: SimFetch, user: string, pod?: string): Promise<{ status: number; body: any }> {
   const query = pod ? `?pod_name=${encodeURIComponent(pod)}` : '';
   const res = await sim.fetch(`/em/pod/status${query}`, { user });
   return { status: res.status, body: await res.json() };
 }
 
 /** Polls the status endpoint until the state has the wanted key (waiting/running/terminated). */
-export async function waitForState(sim: TestSim, user: string, pod: string | undefined, key: 'waiting' | 'running' | 'terminated', timeoutMs = 60_000): Promise<Record<string, unknown>> {
+export async function waitForState(sim: SimFetch, user: string, pod: string | undefined, key: 'waiting' | 'running' | 'terminated', timeoutMs = 60_000): Promise<Record<string, unknown>> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < until) {
@@ -41,7 +44,7 @@ export async function waitForState(sim: TestSim, user: string, pod: string | und
   throw new Error(`pod ${pod ?? '(default)'} of ${user} never reached ${key}; last status: ${JSON.stringify(last)}`);
 }
 
-export async function run(sim: TestSim, user: string, params: Record<string, unknown>): Promise<void> {
+export async function run(sim: SimFetch, user: string, params: Record<string, unknown>): Promise<void> {
   const res = await sim.fetch('/em/pod/run', {
     user,
     method: 'POST',
@@ -52,18 +55,18 @@ export async function run(sim: TestSim, user: string, params: Record<string, unk
   expect(await res.json()).toEqual({ message: 'Docker run scheduled successfully' });
 }
 
-export async function post(sim: TestSim, user: string, path: string, params: Record<string, string>): Promise<{ status: number; body: any }> {
+export async function post(sim: SimFetch, user: string, path: string, params: Record<string, string>): Promise<{ status: number; body: any }> {
   const res = await sim.fetch(path, { user, method: 'POST', body: new URLSearchParams(params) });
   return { status: res.status, body: await res.json() };
 }
 
-export async function downlink(sim: TestSim, user: string, filepath: string, pod?: string): Promise<{ status: number; text: string }> {
+export async function downlink(sim: SimFetch, user: string, filepath: string, pod?: string): Promise<{ status: number; text: string }> {
   const q = new URLSearchParams({ filepath, ...(pod ? { pod_name: pod } : {}) });
   const res = await sim.fetch(`/em/files/downlink?${q}`, { user });
   return { status: res.status, text: await res.text() };
 }
 
-export async function uplink(sim: TestSim, user: string, files: Record<string, string | Uint8Array>, fields: Record<string, string> = {}): Promise<void> {
+export async function uplink(sim: SimFetch, user: string, files: Record<string, string | Uint8Array>, fields: Record<string, string> = {}): Promise<void> {
   const body = new FormData();
   for (const [k, v] of Object.entries(fields)) body.append(k, v);
   for (const [name, content] of Object.entries(files)) body.append('files', new Blob([content as BlobPart]), name);

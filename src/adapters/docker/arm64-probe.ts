@@ -14,6 +14,7 @@ const EXIT_ZERO_AARCH64 = Buffer.from(
   'hex',
 );
 const PROBE_TAG = 'em-sim-arm64-probe:1';
+const PROBE_TIMEOUT_MS = 20_000;
 
 /**
  * Whether the engine's machine runs arm64 programs (qemu-user-static registered with binfmt_misc),
@@ -33,7 +34,11 @@ export async function engineRunsArm64(docker: Docker): Promise<boolean> {
     });
     try {
       await container.start();
-      const result = (await container.wait()) as { StatusCode: number };
+      // exit(0) takes milliseconds, even emulated; a probe that hangs says no.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<{ StatusCode: number }>((resolve) => (timer = setTimeout(() => resolve({ StatusCode: -1 }), PROBE_TIMEOUT_MS)));
+      const result = await Promise.race([container.wait() as Promise<{ StatusCode: number }>, timeout]);
+      clearTimeout(timer);
       return result.StatusCode === 0;
     } finally {
       await container.remove({ force: true }).catch(() => {});

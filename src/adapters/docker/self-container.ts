@@ -49,6 +49,11 @@ export function ownContainerRef(mountinfo: string | null = readMountinfo()): str
   return match ? match[1]! : hostname();
 }
 
+/** Whether the container the engine found for `ref` is this one: a hostname is only an id's start, never a name. */
+function isThisContainer(ref: string, id: string): boolean {
+  return /^[0-9a-f]{12,64}$/.test(ref) && id.startsWith(ref);
+}
+
 function readMountinfo(): string | null {
   try {
     return readFileSync('/proc/self/mountinfo', 'utf8');
@@ -82,11 +87,15 @@ export async function findSelf(docker: Docker, dataDir: string, ref: string = ow
     }
     throw new Error(`em-sim could not inspect its own container ${ref}: ${engineMessage(err)}`);
   }
+  // A hostname that is not this container's id start may name another container: not us.
+  if (!isThisContainer(ref, info.Id)) {
+    throw new NotOnThisEngine(`em-sim runs in a container whose id it cannot tell (${ref} is a container name on this engine, not this container's id)`);
+  }
   const local = realOrSelf(dataDir);
-  const mounts = (info.Mounts ?? [])
-    .filter((m) => m.Source && (local === m.Destination || local.startsWith(m.Destination.replace(/\/$/, '') + '/')))
-    .sort((a, b) => b.Destination.length - a.Destination.length);
-  const mount = mounts[0];
+  // Longest destination first: a mount inside the data directory (its volumes/ on another disk) wins.
+  const mounts = (info.Mounts ?? []).filter((m) => m.Source).sort((a, b) => b.Destination.length - a.Destination.length);
+  const holding = (p: string) => mounts.find((m) => p === m.Destination || p.startsWith(m.Destination.replace(/\/$/, '') + '/'));
+  const mount = holding(local);
   if (!mount) {
     throw new Error(
       `em-sim runs in container ${info.Name.replace(/^\//, '')} but its data directory ${dataDir} is not on a volume or bind mount, so pods could not see their volumes: ` +
@@ -99,9 +108,11 @@ export async function findSelf(docker: Docker, dataDir: string, ref: string = ow
     enginePath(localPath: string): string {
       const full = path.resolve(localPath);
       const resolved = full === local || full.startsWith(local + '/') ? full : realOrSelf(full);
-      const rest = path.relative(mount.Destination, resolved);
-      if (rest.startsWith('..') || path.isAbsolute(rest)) throw new Error(`${localPath} is outside the mounted data directory ${mount.Destination}`);
-      return rest ? path.posix.join(mount.Source, rest) : mount.Source;
+      const inData = path.relative(local, resolved);
+      const at = holding(resolved);
+      if (!at || inData.startsWith('..') || path.isAbsolute(inData)) throw new Error(`${localPath} is outside the mounted data directory ${dataDir}`);
+      const rest = path.relative(at.Destination, resolved);
+      return rest ? path.posix.join(at.Source, rest) : at.Source;
     },
   };
 }
