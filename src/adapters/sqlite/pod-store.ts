@@ -35,13 +35,28 @@ const COLUMNS: { [K in keyof Required<PodChanges>]: [column: keyof PodRow, write
   warning: ['warning'],
 };
 
-/** The PodStore port in SQLite (tables pods and namespaces). Every change is one committed statement. */
+/**
+ * The PodStore port in SQLite (tables pods and namespaces). Every change is one committed
+ * statement. get() answers from a write-through cache of frozen records: a status poll, the
+ * commonest request, reads a pod that has not changed since the last poll (issue 16: no
+ * per-request work that does not change between two polls). This process is the table's only
+ * writer, and every write here drops the pod's entry.
+ */
 export class SqlitePodStore implements PodStore {
+  private readonly cache = new Map<string, PodRecord | null>();
+
   constructor(private readonly db: SqliteDatabase) {}
 
   get(username: string, name: string): PodRecord | undefined {
+    const key = cacheKey(username, name);
+    const cached = this.cache.get(key);
+    if (cached !== undefined) return cached ?? undefined;
     const row = this.db.statement('SELECT * FROM pods WHERE username = ? AND name = ?').get(username, name) as PodRow | undefined;
-    return row && toRecord(row);
+    const record = row ? freeze(toRecord(row)) : undefined;
+    // Bounded: a poll of names that do not exist must not grow it without end.
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(key, record ?? null);
+    return record;
   }
 
   listForUser(username: string): PodRecord[] {
@@ -59,6 +74,7 @@ export class SqlitePodStore implements PodStore {
   }
 
   replace(record: Omit<PodRecord, 'generation'>): number {
+    this.cache.delete(cacheKey(record.username, record.name));
     const previous = this.db.statement('SELECT generation FROM pods WHERE username = ? AND name = ?').get(record.username, record.name) as
       | { generation: number }
       | undefined;
@@ -87,6 +103,7 @@ export class SqlitePodStore implements PodStore {
       values[column] = write ? write(changes[key]) : changes[key];
     }
     if (!set.length) return false;
+    this.cache.delete(cacheKey(username, name));
     const result = this.db
       .statement(`UPDATE pods SET ${set.join(', ')} WHERE username = @username AND name = @name AND generation = @generation`)
       .run(values);
@@ -100,6 +117,18 @@ export class SqlitePodStore implements PodStore {
   hasNamespace(username: string): boolean {
     return this.db.statement('SELECT 1 FROM namespaces WHERE username = ?').get(username) !== undefined;
   }
+}
+
+const CACHE_LIMIT = 10_000;
+
+function cacheKey(username: string, name: string): string {
+  return `${username}\u0000${name}`;
+}
+
+/** A cached record is shared by every reader: frozen, so that none can change it for the others. */
+function freeze(record: PodRecord): PodRecord {
+  Object.freeze(record.spec);
+  return Object.freeze(record);
 }
 
 function timeText(ms: number | null | undefined): string | null {
