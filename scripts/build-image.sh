@@ -41,7 +41,7 @@ tag=${EM_SIM_IMAGE:-em-sim:$version}
 # same sources give the same image, which is then kept.
 sources_hash=$(
   {
-    find Dockerfile .dockerignore docker/entrypoint.sh bin src package.json package-lock.json -type f -print0 | sort -z | xargs -0 sha256sum
+    find Dockerfile .dockerignore docker/entrypoint.sh scripts/bundle.mjs bin src package.json package-lock.json -type f -print0 | sort -z | xargs -0 sha256sum
     node -p process.version
     uname -m
   } | sha256sum | cut -c1-16
@@ -141,6 +141,8 @@ context=$work/context
 mkdir -p "$context/docker"
 cp -r Dockerfile .dockerignore bin src package.json package-lock.json "$context/"
 cp docker/entrypoint.sh "$context/docker/"
+mkdir -p "$context/scripts"
+cp scripts/bundle.mjs "$context/scripts/"
 # Every production package's folder (npm ls --omit=dev), without native build leftovers.
 # A package nested in another's folder is in the tar with it (listed twice, tar would link it to itself).
 npm ls --omit=dev --all --parseable 2>/dev/null | sed -n "s|^$PWD/||p" | grep '^node_modules/' | sort -u |

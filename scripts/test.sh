@@ -10,6 +10,8 @@ fail() {
 
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
 npx tsc --noEmit
+# The bundle em-sim starts from (bin/em-sim.js falls back to the sources when it is older).
+node scripts/bundle.mjs
 # The Docker tests need an engine, arm64 emulation (pods run as linux/arm64 like CG2's nodes) and
 # the onboard catalog's images (pulled, else built offline as stand-ins: the first time takes minutes).
 bash scripts/ensure-docker.sh || fail "no Docker engine for the Docker tests (see the line above)"

@@ -1,0 +1,43 @@
+// Bundles em-sim's TypeScript sources (src/cli.ts and all it imports) into one ES module,
+// dist/em-sim.mjs, with esbuild: `em-sim` then starts without compiling TypeScript through tsx's
+// loader hooks on every start (about 4x faster to its first answer). Packages stay external and
+// load from node_modules; each file's import.meta.url is replaced by that file's own URL, so that
+// the files found beside a source (the onboard catalog, the camera frame, package.json) are found
+// from the bundle too. bin/em-sim.js uses the bundle only while it is newer than every source.
+// Run by `npm install` (prepare), `npm test` and the container image's build; `node
+// scripts/bundle.mjs` by hand.
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'dist/em-sim.mjs');
+mkdirSync(path.dirname(out), { recursive: true });
+
+/** import.meta.url, per file: the source's own URL, as it is when tsx runs it. */
+const ownUrl = {
+  name: 'own-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /[/\\]src[/\\].*\.ts$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
+    });
+  },
+};
+
+const started = performance.now();
+await build({
+  entryPoints: [path.join(root, 'src/cli.ts')],
+  outfile: out,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  plugins: [ownUrl],
+});
+process.stderr.write(`bundle: ${path.relative(process.cwd(), out)} in ${Math.round(performance.now() - started)} ms\n`);
