@@ -1,8 +1,10 @@
 import { startBaseline } from './lib/baseline.ts';
+import { PRISM_VERSION, startPrism, type Prism } from './lib/prism.ts';
+import { rssBytes } from './lib/proc.ts';
 import { load, type LoadResult } from './lib/load.ts';
 import { result, skipped, type BenchResult } from './lib/result.ts';
 import { dockerAvailable, SECRET, startBenchSim, type BenchSim } from './lib/sim.ts';
-import { round, sleep } from './lib/stats.ts';
+import { MiB, round, sleep } from './lib/stats.ts';
 import type { BenchContext } from './lib/context.ts';
 
 const CONNECTIONS = 50;
@@ -11,36 +13,59 @@ const WARMUP_SECONDS = 1;
 
 /**
  * 1. API overhead: GET /em/files/list (a volume of 10 files) and GET /em/pod/status (a pod that
- * has run and exited) under 50 connections, against a bare Hono server that verifies the same
- * JWT on every request and answers a small JSON. Each simulator measurement is paired with a
- * baseline measurement taken right before it.
+ * has run and exited) under 50 connections. files/list is compared with a bare Hono server that
+ * verifies the same JWT on every request; pod/status with a bare Hono server that checks nothing
+ * (issue 16: a poll should cost no more than what changes between two polls). The peer a contract
+ * tester would otherwise pick, Prism mocking the provider's Swagger, is loaded with the same
+ * files/list request (the Swagger has no /em/pod/status). Each measurement is paired with its
+ * baseline's, taken right before it; em-sim's resident memory is read idle and during each load.
  */
 export async function apiOverhead(ctx: BenchContext): Promise<BenchResult[]> {
   const sim = await startBenchSim();
-  const bare = await startBaseline('jwt', SECRET);
+  const jwt = await startBaseline('jwt', SECRET);
+  const plain = await startBaseline('plain', '-');
+  let prism: Prism | null = null;
   try {
     const headers = { Authorization: `Bearer ${sim.token}` };
     await prepareVolume(sim);
     const out: BenchResult[] = [];
+    const idle = rssBytes(sim.pid);
 
-    const measure = async (label: string, url: string): Promise<{ sim: LoadResult; bare: LoadResult }> => {
-      const bareUrl = `${bare.url}/em/files/list`;
-      await load(bareUrl, headers, { connections: CONNECTIONS, seconds: WARMUP_SECONDS });
-      const b = await load(bareUrl, headers, { connections: CONNECTIONS, seconds: SECONDS });
+    /** A load on em-sim with em-sim's peak RSS sampled meanwhile. */
+    const simLoad = async (url: string): Promise<LoadResult & { rss: number }> => {
+      let peak = rssBytes(sim.pid);
+      const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(sim.pid))), 100);
+      try {
+        return { ...(await load(url, headers, { connections: CONNECTIONS, seconds: SECONDS })), rss: peak };
+      } finally {
+        clearInterval(sampler);
+      }
+    };
+    const measure = async (label: string, url: string, baselineLabel: string, baselineUrl: string) => {
+      await load(baselineUrl, headers, { connections: CONNECTIONS, seconds: WARMUP_SECONDS });
+      const b = await load(baselineUrl, headers, { connections: CONNECTIONS, seconds: SECONDS });
       await load(url, headers, { connections: CONNECTIONS, seconds: WARMUP_SECONDS });
-      const s = await load(url, headers, { connections: CONNECTIONS, seconds: SECONDS });
-      ctx.log(`${label}: simulator ${round(s.rps, 0)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms (${s.total} requests, ${s.non2xx} non-2xx, ${s.errors} errors)`);
-      ctx.log(`${label}: bare JWT server ${round(b.rps, 0)} req/s, p50 ${b.p50} ms, p99 ${b.p99} ms (${b.total} requests, ${b.non2xx} non-2xx, ${b.errors} errors)`);
+      const s = await simLoad(url);
+      ctx.log(`${label}: simulator ${round(s.rps, 0)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms, RSS ${round(s.rss / MiB, 0)} MiB (${s.total} requests, ${s.non2xx} non-2xx, ${s.errors} errors)`);
+      ctx.log(`${label}: ${baselineLabel} ${round(b.rps, 0)} req/s, p50 ${b.p50} ms, p99 ${b.p99} ms (${b.total} requests, ${b.non2xx} non-2xx, ${b.errors} errors)`);
       return { sim: s, bare: b };
     };
-    const note = (r: { sim: LoadResult; bare: LoadResult }) =>
+    const note = (r: { sim: LoadResult; bare: LoadResult }, what: string) =>
       r.sim.non2xx || r.sim.errors || r.bare.non2xx || r.bare.errors
-        ? `INVALID: non-2xx or errors (simulator ${r.sim.non2xx}/${r.sim.errors}, bare ${r.bare.non2xx}/${r.bare.errors})`
-        : `${CONNECTIONS} connections, ${SECONDS} s, one user (limits.one_request_per_user: false)`;
+        ? `INVALID: non-2xx or errors (simulator ${r.sim.non2xx}/${r.sim.errors}, ${what} ${r.bare.non2xx}/${r.bare.errors})`
+        : `${CONNECTIONS} connections, ${SECONDS} s, one user; baseline: ${what}`;
 
-    const list = await measure('files/list', `${sim.url}/em/files/list`);
-    out.push(result('api.files_list.rps', list.sim.rps, 'req/s', list.bare.rps, { ratioAtLeast: 0.5 }, note(list)));
+    out.push(result('memory.idle_rss', round(idle / MiB, 1), 'MiB', null, { below: 200 }, 'em-sim just started, a volume of 10 files'));
+    const list = await measure('files/list', `${sim.url}/em/files/list`, 'bare Hono verifying the JWT', `${jwt.url}/em/files/list`);
+    out.push(result('api.files_list.rps', list.sim.rps, 'req/s', list.bare.rps, { ratioAtLeast: 0.5 }, note(list, 'bare Hono verifying the JWT')));
     out.push(result('api.files_list.p99', list.sim.p99, 'ms', list.bare.p99, { below: 25 }));
+    out.push(result('memory.files_list_rss', round(list.sim.rss / MiB, 1), 'MiB', round(idle / MiB, 1), { below: 300 }, 'peak during the files/list load; baseline: idle'));
+
+    prism = await startPrism();
+    const peer = await measure('files/list vs Prism', `${sim.url}/em/files/list`, 'Prism mocking the Swagger', `${prism.url}/em/files/list`);
+    out.push(result('peer.prism.files_list.rps', peer.sim.rps, 'req/s', peer.bare.rps, { ratioAtLeast: 3 }, note(peer, `Prism ${PRISM_VERSION} mocking em-api-swagger.yaml (empty 200s)`)));
+    await prism.close();
+    prism = null;
 
     if (!(await dockerAvailable())) {
       out.push(skipped('api.pod_status.rps', 'req/s', 'ratio >= 0.5', 'no Docker engine answers'));
@@ -48,12 +73,15 @@ export async function apiOverhead(ctx: BenchContext): Promise<BenchResult[]> {
       return out;
     }
     await podThatHasRun(sim, 'done');
-    const status = await measure('pod/status', `${sim.url}/em/pod/status?pod_name=done`);
-    out.push(result('api.pod_status.rps', status.sim.rps, 'req/s', status.bare.rps, { ratioAtLeast: 0.5 }, note(status)));
+    const status = await measure('pod/status', `${sim.url}/em/pod/status?pod_name=done`, 'bare Hono, no authentication', `${plain.url}/em/pod/status`);
+    out.push(result('api.pod_status.rps', status.sim.rps, 'req/s', status.bare.rps, { ratioAtLeast: 0.5 }, note(status, 'bare Hono, no authentication')));
     out.push(result('api.pod_status.p99', status.sim.p99, 'ms', status.bare.p99, { below: 25 }));
+    out.push(result('memory.pod_status_rss', round(status.sim.rss / MiB, 1), 'MiB', round(idle / MiB, 1), { below: 300 }, 'peak during the pod/status load; baseline: idle'));
     return out;
   } finally {
-    await bare.close();
+    await prism?.close();
+    await jwt.close();
+    await plain.close();
     await sim.close();
   }
 }

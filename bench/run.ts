@@ -12,11 +12,13 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiOverhead } from './api.ts';
+import { coldStart } from './coldstart.ts';
 import { container } from './container.ts';
 import type { BenchContext } from './lib/context.ts';
-import { listing } from './listing.ts';
-import { operations } from './operations.ts';
+import { listing, listingAtScale } from './listing.ts';
+import { operations, operationsBackToBack } from './operations.ts';
 import { podStart } from './pod-start.ts';
+import { writeChart } from './lib/chart.ts';
 import { formatTable, type BenchResult } from './lib/result.ts';
 import { GiB, round } from './lib/stats.ts';
 import { writeRandomFile } from './lib/transfer.ts';
@@ -30,15 +32,19 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult[]>> 
   uplink,
   downlink,
   listing,
+  list100k: listingAtScale,
   pods: podStart,
   scheduler,
   standins,
   services,
   operations,
+  operations100: operationsBackToBack,
   container,
+  coldstart: coldStart,
 };
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
+const CHART = fileURLToPath(new URL('./results.svg', import.meta.url));
 
 function selected(): string[] {
   const i = process.argv.indexOf('--only');
@@ -105,9 +111,10 @@ async function main(): Promise<number> {
   const kept = names.length < Object.keys(BENCHMARKS).length && existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as BenchResult[]) : [];
   const merged = [...kept.map((r) => (measured.has(r.name) ? results.find((n) => n.name === r.name)! : r)), ...results.filter((r) => !kept.some((k) => k.name === r.name))];
   writeFileSync(RESULTS, JSON.stringify(merged, null, 2) + '\n');
+  await writeChart(merged, CHART);
   process.stdout.write(`\n${formatTable(results)}\n\n`);
   const missed = results.filter((r) => r.pass === false).length;
-  log(`${results.length} figures, ${missed} missed or failed; written to ${path.relative(process.cwd(), RESULTS)}`);
+  log(`${results.length} figures, ${missed} missed or failed; written to ${path.relative(process.cwd(), RESULTS)} and ${path.relative(process.cwd(), CHART)}`);
   return failures ? 1 : 0;
 }
 

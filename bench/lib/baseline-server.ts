@@ -1,6 +1,7 @@
 /**
  * The bare servers the simulator is compared with, one per process:
  *   jwt SECRET      Hono that verifies the bearer JWT (jose, HS256) on every request, answers small JSON
+ *   plain -         Hono answering a small JSON with no authentication
  *   upload DIR      node:http + busboy streaming each multipart file to DIR
  *   download FILE   node:http streaming FILE from disk with a 1 MiB read buffer
  * Prints "listening on URL" once it serves.
@@ -41,6 +42,12 @@ if (mode === 'jwt') {
       return c.json({ detail: 'token_not_valid' }, 401);
     }
   });
+  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => listening(info.port));
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+} else if (mode === 'plain') {
+  // Hono with no authentication at all: what a status poll would cost if nothing were checked.
+  const app = new Hono();
+  app.all('*', (c) => c.json({ message: 'ok', data: { state: { terminated: { exitCode: 0, reason: 'Completed' } } } }));
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => listening(info.port));
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 } else if (mode === 'upload') {

@@ -10,7 +10,7 @@ export interface Baseline {
 }
 
 /** Starts one of the bare comparison servers (see baseline-server.ts) as its own process. */
-export async function startBaseline(mode: 'jwt' | 'upload' | 'download', arg: string): Promise<Baseline> {
+export async function startBaseline(mode: 'jwt' | 'plain' | 'upload' | 'download', arg: string): Promise<Baseline> {
   const child: Child = spawnTs(SCRIPT, [mode, arg]);
   try {
     const url = (await waitForOutput(child, /listening on (http:\/\/\S+)/))[1]!;
