@@ -15,8 +15,14 @@ export type RawParams = Record<string, unknown>;
 /** Every parameter of the request: the query string, then the body (form, url-encoded or JSON), unset ones dropped. */
 export async function readParams(c: Context<AppEnv>): Promise<RawParams> {
   const params: RawParams = {};
-  for (const [key, values] of Object.entries(c.req.queries())) {
-    params[key] = values.length === 1 ? values[0] : values;
+  // URLSearchParams over the query text: Hono's queries() decodes each key again per lookup.
+  const url = c.req.url;
+  const q = url.indexOf('?');
+  if (q >= 0) {
+    for (const [key, value] of new URLSearchParams(url.slice(q + 1))) {
+      const seen = params[key];
+      params[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen as string, value];
+    }
   }
   const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? await getBody(c) : c.req;
   if (body) Object.assign(params, await readBody(body, c.req.header('content-type') ?? ''));

@@ -28,9 +28,16 @@ export interface PodServiceOptions extends PodCollaborators {
  * (and adopts its container, recognised by its generation). Every operation on one pod runs after
  * the previous one has finished (a KeyedMutex per pod).
  */
+/** A running pod's container is inspected by status polls at most this often (ms). */
+const REFRESH_INTERVAL_MS = 1000;
+
 export class PodService {
   private readonly timers = new KeyedTimers();
   private readonly locks = new KeyedMutex();
+  /** When each running pod's container was last inspected by a status poll (simulated ms). */
+  private readonly inspected = new Map<string, { containerId: string; at: number }>();
+  /** Running and terminated views of the records the store handed out (frozen, shared while unchanged). */
+  private readonly views = new WeakMap<PodRecord, ContainerStateView>();
   private readonly starter: PodStarter;
   private unsubscribe: (() => void) | null = null;
 
@@ -282,13 +289,24 @@ export class PodService {
   /** Reads the container's state from the engine and records a finish. */
   private async refresh(record: PodRecord): Promise<PodRecord> {
     if (!record.containerId) return record;
+    // The engine's exit events end a run as it ends; this inspect only covers an event that was
+    // missed, so a pod polled many times a second is asked about at most once a second.
+    const key = podKey(record);
+    const now = this.o.clock.now();
+    const last = this.inspected.get(key);
+    if (last !== undefined && last.containerId === record.containerId && now - last.at < REFRESH_INTERVAL_MS) return record;
     let state: ContainerState | null;
     try {
       state = await this.o.runtime.inspect(record.containerId);
     } catch {
       return record; // engine unreachable: report what we last knew
     }
-    if (state?.running) return record;
+    if (state?.running) {
+      if (this.inspected.size >= 100_000) this.inspected.clear();
+      this.inspected.set(key, { containerId: record.containerId, at: now });
+      return record;
+    }
+    this.inspected.delete(key);
     const finished = this.finish(record, state);
     if (this.update(record, finished)) {
       this.timers.clear(podKey(record));
@@ -323,10 +341,17 @@ export class PodService {
   }
 
   private view(record: PodRecord): ContainerStateView {
+    // A running or terminated state depends on the record alone, and a record the store hands out
+    // again is the same object while the pod is unchanged: its view is made once.
+    const settled = record.phase === 'running' || record.phase === 'terminated';
+    const known = settled ? this.views.get(record) : undefined;
+    if (known) return known;
     // A pod waiting for a catalog image shows the preparation's latest step.
     const live = record.phase === 'starting' && record.reason === 'PreparingImage' ? this.o.images.preparing(record.spec.image) : undefined;
     const shown = live ? { ...record, message: live } : record;
-    return containerState(shown, this.o.clock.now(), this.o.nodes, () => this.o.images.triedReference(record.username, record.spec.image));
+    const view = containerState(shown, this.o.clock.now(), this.o.nodes, () => this.o.images.triedReference(record.username, record.spec.image));
+    if (settled) this.views.set(record, view);
+    return view;
   }
 
   private update(record: PodRecord, changes: PodChanges): boolean {

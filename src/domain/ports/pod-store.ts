@@ -43,6 +43,10 @@ export type PodChanges = Partial<Omit<PodRecord, 'username' | 'name' | 'generati
 
 /** The port itself. */
 export interface PodStore {
+  /**
+   * The pod's record. It must not be changed by the caller (it may be frozen and shared), and the
+   * same object may come back while the pod is unchanged: PodService keeps views by it.
+   */
   get(username: string, name: string): PodRecord | undefined;
   /** A user's pods, by name. */
   listForUser(username: string): PodRecord[];
