@@ -13,6 +13,21 @@ import { instanceFilter, isManaged, LABEL, networkLabels, ownerOf, podLabels, RE
 import { isContainerId, onEngine } from './instance-names.ts';
 
 const PING_CACHE_MS = 1000;
+/** Where users' networks take their /24 subnets: 4,096 of them, on every instance of the engine. */
+const USER_SUBNETS = '10.208.0.0/12';
+const USER_SUBNET_COUNT = 4096;
+
+/** The n-th /24 of USER_SUBNETS. */
+function userSubnet(n: number): string {
+  return `10.${208 + (n >> 8)}.${n & 255}.0/24`;
+}
+
+/** Where a network's search for a free /24 begins: a hash of its engine name (FNV-1a). */
+function subnetIndexOf(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h % USER_SUBNET_COUNT;
+}
 const INHIBIT_IPV4 = 'com.docker.network.bridge.inhibit_ipv4';
 
 /**
@@ -22,6 +37,7 @@ const INHIBIT_IPV4 = 'com.docker.network.bridge.inhibit_ipv4';
  */
 export class DockerRuntime implements ContainerRuntime {
   private lastPing = { at: 0, ok: false };
+  private readonly networkWork = new Map<string, Promise<void>>();
   private readonly hostCpus = cpus().length;
 
   constructor(
@@ -52,7 +68,17 @@ export class DockerRuntime implements ContainerRuntime {
     return `No Docker engine: ${engineMissingMessage(this.env)}. File endpoints keep working meanwhile.`;
   }
 
-  async ensureNetwork(domainName: string, user: string): Promise<void> {
+  ensureNetwork(domainName: string, user: string): Promise<void> {
+    // One at a time per network: the engine's CheckDuplicate is not atomic, and ten pods of one
+    // user started at once made ten networks of one name ("network … is ambiguous").
+    const running = this.networkWork.get(domainName);
+    if (running) return running;
+    const work = this.makeNetwork(domainName, user).finally(() => this.networkWork.delete(domainName));
+    this.networkWork.set(domainName, work);
+    return work;
+  }
+
+  private async makeNetwork(domainName: string, user: string): Promise<void> {
     const name = onEngine(domainName, this.instanceId);
     try {
       const existing = await this.docker.getNetwork(name).inspect();
@@ -63,20 +89,34 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
     }
-    try {
-      // Internal: no route out, as onboard where nothing reaches the ground. Without an address
-      // on the host side of the bridge, pods cannot reach the host's own services either.
-      await this.docker.createNetwork({
-        Name: name,
-        Driver: 'bridge',
-        Internal: true,
-        Labels: networkLabels(this.instanceId, user),
-        CheckDuplicate: true,
-        Options: { [INHIBIT_IPV4]: 'true' },
-      });
-    } catch (err) {
-      if (statusOf(err) !== 409) throw err;
+    // Each network gets a /24 of its own in USER_SUBNETS, not one of the engine's default pools:
+    // those run out after about thirty networks (a class of 50 users failed with "could not find
+    // an available, non-overlapping IPv4 address pool"). The bridge has no address on the host
+    // (inhibit_ipv4), so a subnet that a LAN also uses routes nothing wrongly. The search starts
+    // at a place the name picks, and steps on where another network (any instance's) holds one.
+    const start = subnetIndexOf(name);
+    for (let i = 0; i < USER_SUBNET_COUNT; i++) {
+      try {
+        // Internal: no route out, as onboard where nothing reaches the ground. Without an address
+        // on the host side of the bridge, pods cannot reach the host's own services either.
+        await this.docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          Internal: true,
+          Labels: networkLabels(this.instanceId, user),
+          CheckDuplicate: true,
+          Options: { [INHIBIT_IPV4]: 'true' },
+          IPAM: { Driver: 'default', Config: [{ Subnet: userSubnet((start + i) % USER_SUBNET_COUNT) }] },
+        });
+        return;
+      } catch (err) {
+        if (statusOf(err) === 409) return;
+        if (statusOf(err) === 403 && /overlap/i.test(engineMessage(err))) continue;
+        // The engine answered and refused: the pod shows why (RunContainerError), not a 500.
+        throw new StartFailure(`creating the user network ${domainName}: ${engineMessage(err)}`, false);
+      }
     }
+    throw new StartFailure(`creating the user network ${domainName}: every /24 of ${USER_SUBNETS} is taken by another network on this engine`, false);
   }
 
   async removeNetwork(domainName: string): Promise<boolean> {
