@@ -22,6 +22,7 @@ import { writeChart } from './lib/chart.ts';
 import { formatTable, type BenchResult } from './lib/result.ts';
 import { GiB, round } from './lib/stats.ts';
 import { writeRandomFile } from './lib/transfer.ts';
+import { classScale } from './scale.ts';
 import { scheduler } from './scheduler.ts';
 import { services } from './services.ts';
 import { standins } from './standins.ts';
@@ -41,6 +42,7 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult[]>> 
   operations100: operationsBackToBack,
   container,
   coldstart: coldStart,
+  scale: classScale,
 };
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));

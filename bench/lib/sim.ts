@@ -19,6 +19,10 @@ export interface BenchSim {
   user: string;
   /** An access token of `user`, valid for a day. */
   token: string;
+  /** The other users (startBenchSim's moreUsers), named USERx0, USERx1, … */
+  others: string[];
+  /** An access token of any of the users (logged in once). */
+  tokenOf(username: string): Promise<string>;
   /** Where the user's volume lives on disk. */
   volumeDir(volume?: string): string;
   fetch(p: string, init?: RequestInit): Promise<Response>;
@@ -32,7 +36,7 @@ export interface BenchSim {
  * simulators on the same engine). Logging is at warn so that it does not dominate; the
  * one-request-per-user lock is off because load benchmarks drive one user over many connections.
  */
-export async function startBenchSim(config: SimConfigInput = {}): Promise<BenchSim> {
+export async function startBenchSim(config: SimConfigInput = {}, moreUsers = 0): Promise<BenchSim> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'em-sim-bench-'));
   const user = `bench${randomBytes(4).toString('hex')}`;
   const file = path.join(dataDir, 'sim-config.yaml');
@@ -47,13 +51,13 @@ export async function startBenchSim(config: SimConfigInput = {}): Promise<BenchS
       auth: { signing_secret: SECRET, access_token_lifetime: 86_400, ...config.auth },
       server: { host: '127.0.0.1', port: 0 },
       data_dir: dataDir,
-      users: [{ username: user, password: PASSWORD }],
+      users: [user, ...Array.from({ length: moreUsers }, (_, i) => `${user}x${i}`)].map((username) => ({ username, password: PASSWORD })),
     }),
   );
   let child: Child | null = null;
   const cleanup = async () => {
     await child?.stop();
-    await removeContainers(dataDir, user);
+    await removeContainers(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
@@ -66,12 +70,24 @@ export async function startBenchSim(config: SimConfigInput = {}): Promise<BenchS
     });
     if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
     const token = ((await res.json()) as { access: string }).access;
+    const tokens = new Map<string, Promise<string>>([[user, Promise.resolve(token)]]);
     return {
       url,
       pid: child.pid,
       dataDir,
       user,
       token,
+      others: Array.from({ length: moreUsers }, (_, i) => `${user}x${i}`),
+      tokenOf: (username) => {
+        let t = tokens.get(username);
+        if (!t) {
+          t = fetch(`${url}/auth/`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) }).then(
+            async (r) => ((await r.json()) as { access: string }).access,
+          );
+          tokens.set(username, t);
+        }
+        return t;
+      },
       volumeDir: (volume = 'default') => path.join(dataDir, 'volumes', user, volume),
       fetch(p, init = {}) {
         const headers = new Headers(init.headers);
@@ -87,7 +103,7 @@ export async function startBenchSim(config: SimConfigInput = {}): Promise<BenchS
 }
 
 /** Containers stay when a simulator stops (the next start adopts them); the benchmark's must not. */
-async function removeContainers(dataDir: string, user: string): Promise<void> {
+async function removeContainers(dataDir: string): Promise<void> {
   const idFile = path.join(dataDir, 'instance-id');
   if (!existsSync(idFile) || !(await dockerAvailable())) return;
   const instance = readFileSync(idFile, 'utf8').trim();
@@ -95,7 +111,11 @@ async function removeContainers(dataDir: string, user: string): Promise<void> {
     .split(/\s+/)
     .filter(Boolean);
   if (ids.length) await run('docker', ['rm', '-f', ...ids]).catch(() => undefined);
-  await run('docker', ['network', 'rm', `em-sim-${user}`]).catch(() => undefined);
+  // Every network of the instance (users' and the services'), by label: their engine names carry the instance id.
+  const networks = (await run('docker', ['network', 'ls', '-q', '--filter', `label=em-sim.instance=${instance}`]).catch(() => ({ stdout: '' }))).stdout
+    .split(/\s+/)
+    .filter(Boolean);
+  if (networks.length) await run('docker', ['network', 'rm', ...networks]).catch(() => undefined);
 }
 
 let engine: Promise<boolean> | null = null;
