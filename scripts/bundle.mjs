@@ -3,12 +3,12 @@
 // loader hooks on every start (about 4x faster to its first answer). Packages stay external and
 // load from node_modules; each file's import.meta.url is replaced by that file's own URL, so that
 // the files found beside a source (the onboard catalog, the camera frame, package.json) are found
-// from the bundle too. bin/em-sim.js uses the bundle only while it is newer than every source.
+// from the bundle too (as a path relative to the bundle: a moved checkout keeps working). bin/em-sim.js uses the bundle only while it is newer than every source.
 // Run by `npm install` (prepare), `npm test` and the container image's build; `node
 // scripts/bundle.mjs` by hand.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,12 +22,16 @@ const ownUrl = {
     b.onLoad({ filter: /[/\\]src[/\\].*\.ts$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
       if (!text.includes('import.meta.url')) return undefined;
-      return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
+      // Relative to the bundle, so that a checkout moved elsewhere still finds its own files.
+      const fromBundle = path.relative(path.dirname(out), args.path).split(path.sep).join('/');
+      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), loader: 'ts' };
     });
   },
 };
 
 const started = performance.now();
+// The bundle is stamped with the time the build began: a source saved while it ran is newer.
+const begun = new Date();
 await build({
   entryPoints: [path.join(root, 'src/cli.ts')],
   outfile: out,
@@ -40,4 +44,5 @@ await build({
   logLevel: 'warning',
   plugins: [ownUrl],
 });
+utimesSync(out, begun, begun);
 process.stderr.write(`bundle: ${path.relative(process.cwd(), out)} in ${Math.round(performance.now() - started)} ms\n`);

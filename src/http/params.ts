@@ -14,13 +14,15 @@ export type RawParams = Record<string, unknown>;
 
 /** Every parameter of the request: the query string, then the body (form, url-encoded or JSON), unset ones dropped. */
 export async function readParams(c: Context<AppEnv>): Promise<RawParams> {
-  const params: RawParams = {};
+  // No prototype: a parameter named __proto__ or toString is a parameter like any other.
+  const params: RawParams = Object.create(null) as RawParams;
   // URLSearchParams over the query text: Hono's queries() decodes each key again per lookup.
   const url = c.req.url;
   const q = url.indexOf('?');
   if (q >= 0) {
     for (const [key, value] of new URLSearchParams(url.slice(q + 1))) {
-      const seen = params[key];
+      if (key === '') continue;
+      const seen = Object.hasOwn(params, key) ? params[key] : undefined;
       params[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen as string, value];
     }
   }

@@ -85,7 +85,7 @@ export class DockerRuntime implements ContainerRuntime {
       if (existing.Internal && existing.Options?.[INHIBIT_IPV4] === 'true') return;
       // Made by an older em-sim without the host cut off: replace it unless pods are on it.
       if (Object.keys(existing.Containers ?? {}).length) return;
-      await this.removeNetwork(name);
+      await this.removeNetwork(domainName);
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
     }
@@ -112,6 +112,8 @@ export class DockerRuntime implements ContainerRuntime {
       } catch (err) {
         if (statusOf(err) === 409) return;
         if (statusOf(err) === 403 && /overlap/i.test(engineMessage(err))) continue;
+        // No answer at all (the engine is away): the caller retries, as for any unanswered call.
+        if (statusOf(err) === undefined) throw err;
         // The engine answered and refused: the pod shows why (RunContainerError), not a 500.
         throw new StartFailure(`creating the user network ${domainName}: ${engineMessage(err)}`, false);
       }

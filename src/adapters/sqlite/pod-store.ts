@@ -127,8 +127,14 @@ function cacheKey(username: string, name: string): string {
 
 /** A cached record is shared by every reader: frozen, so that none can change it for the others. */
 function freeze(record: PodRecord): PodRecord {
-  Object.freeze(record.spec);
+  deepFreeze(record.spec);
   return Object.freeze(record);
+}
+
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const inner of Object.values(value)) deepFreeze(inner);
 }
 
 function timeText(ms: number | null | undefined): string | null {

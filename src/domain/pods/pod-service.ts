@@ -34,7 +34,7 @@ const REFRESH_INTERVAL_MS = 1000;
 export class PodService {
   private readonly timers = new KeyedTimers();
   private readonly locks = new KeyedMutex();
-  /** When each running pod's container was last inspected by a status poll (simulated ms). */
+  /** When each running pod's container was last inspected (performance.now() ms). */
   private readonly inspected = new Map<string, { containerId: string; at: number }>();
   /** Running and terminated views of the records the store handed out (frozen, shared while unchanged). */
   private readonly views = new WeakMap<PodRecord, ContainerStateView>();
@@ -72,7 +72,7 @@ export class PodService {
   async current(username: string, pod: string): Promise<{ generation: number; phase: PodRecord['phase']; state: ContainerStateView } | undefined> {
     let record = this.o.store.get(username, pod);
     if (!record) return undefined;
-    if (record.phase === 'running') record = await this.refresh(record);
+    if (record.phase === 'running') record = await this.refresh(record, true);
     return { generation: record.generation, phase: record.phase, state: this.view(record) };
   }
 
@@ -104,7 +104,7 @@ export class PodService {
     if (!record) {
       throw new SimError('POD_NOT_FOUND', `No DPhi Pod named "${pod}" exists for this user; start one with /em/pod/run`);
     }
-    if (record.phase === 'running') record = await this.refresh(record);
+    if (record.phase === 'running') record = await this.refresh(record, true);
     return { state: this.view(record), ...(record.warning ? { warning: record.warning } : {}) };
   }
 
@@ -112,7 +112,7 @@ export class PodService {
   async list(username: string): Promise<PodSummary[]> {
     const out: PodSummary[] = [];
     for (let record of this.o.store.listForUser(username)) {
-      if (record.phase === 'running') record = await this.refresh(record);
+      if (record.phase === 'running') record = await this.refresh(record, true);
       out.push({
         pod_name: record.name,
         image: record.spec.image,
@@ -287,14 +287,15 @@ export class PodService {
   }
 
   /** Reads the container's state from the engine and records a finish. */
-  private async refresh(record: PodRecord): Promise<PodRecord> {
+  private async refresh(record: PodRecord, poll = false): Promise<PodRecord> {
     if (!record.containerId) return record;
-    // The engine's exit events end a run as it ends; this inspect only covers an event that was
-    // missed, so a pod polled many times a second is asked about at most once a second.
+    // The engine's exit events (never throttled) end a run as it ends; a poll's inspect only
+    // covers an event that was missed, so a pod polled many times a second is asked about at most
+    // once a second. A stopwatch of real time: the simulated clock can be set back or slowed.
     const key = podKey(record);
-    const now = this.o.clock.now();
+    const now = performance.now();
     const last = this.inspected.get(key);
-    if (last !== undefined && last.containerId === record.containerId && now - last.at < REFRESH_INTERVAL_MS) return record;
+    if (poll && last !== undefined && last.containerId === record.containerId && now - last.at >= 0 && now - last.at < REFRESH_INTERVAL_MS) return record;
     let state: ContainerState | null;
     try {
       state = await this.o.runtime.inspect(record.containerId);
