@@ -143,7 +143,10 @@ export class DockerImages implements ImageStore {
     }
   }
 
-  async importRootfs(tar: Readable, options: { tag: string; config: ImageRuntimeConfig; mark: StandinMark }): Promise<{ id: string; size: number }> {
+  async importRootfs(
+    tar: Readable,
+    options: { tag: string; config: ImageRuntimeConfig; mark: StandinMark; complete?: Promise<void> },
+  ): Promise<{ id: string; size: number }> {
     // `docker import` cannot say the architecture (the engine writes its own), so the layer goes
     // into a `docker save` archive whose config names it, and that is loaded.
     await loadRootfsArchive(this.docker, tar, {
@@ -151,6 +154,7 @@ export class DockerImages implements ImageStore {
       architecture: options.mark.architecture,
       config: options.config,
       labels: standinLabels(options.mark),
+      ...(options.complete ? { complete: options.complete } : {}),
     });
     const image = await this.docker.getImage(options.tag).inspect();
     return { id: image.Id, size: image.Size };

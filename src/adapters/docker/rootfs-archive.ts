@@ -17,6 +17,12 @@ export interface RootfsImage {
   architecture: string;
   config: ImageRuntimeConfig;
   labels: Record<string, string>;
+  /**
+   * The producer's end, when a process writes the root filesystem: the layer is loaded only once
+   * it has succeeded, so a producer that fails part-way loads nothing (a half-written layer
+   * tagged as the image would pass for a made one at the next start).
+   */
+  complete?: Promise<void>;
 }
 
 /**
@@ -38,6 +44,7 @@ export async function loadRootfsArchive(docker: Docker, rootfs: Readable, image:
       },
     });
     await pipeline(rootfs, hashing, createWriteStream(layerFile));
+    await image.complete;
     const diffId = hash.digest('hex');
     const { size } = await stat(layerFile);
 

@@ -231,13 +231,10 @@ export class DockerServiceRelays implements ServiceRelays {
         architecture,
         config: { env: ['PATH=/usr/bin:/bin:/usr/sbin:/sbin'], cmd: ['/bin/sh'] },
         labels: { [LABEL.managed]: 'true', [LABEL.role]: 'services-relay-image' },
+        complete: producer.done,
       });
       const [loaded, produced] = await Promise.allSettled([loading, producer.done]);
-      if (produced.status === 'rejected') {
-        // What loaded before the failure must not pass for a made relay image next time.
-        if (loaded.status === 'fulfilled') await this.docker.getImage(tag).remove({ force: true }).catch(() => {});
-        throw produced.reason;
-      }
+      if (produced.status === 'rejected') throw produced.reason;
       if (loaded.status === 'rejected') throw loaded.reason;
       return tag;
     } catch (err) {

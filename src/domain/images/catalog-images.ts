@@ -324,14 +324,10 @@ export class CatalogImages {
       throw new Error(`building the ${kind} stand-in failed: ${(err as Error).message}`);
     }
     try {
-      const imported = this.images.importRootfs(producer.tar, { tag, config: this.recipes.config(kind), mark });
+      // The image is loaded only once the producer has succeeded (complete): a failed one loads nothing.
+      const imported = this.images.importRootfs(producer.tar, { tag, config: this.recipes.config(kind), mark, complete: producer.done });
       const [imports, produced] = await Promise.allSettled([imported, producer.done]);
-      if (produced.status === 'rejected') {
-        // The engine may have loaded what came before the failure: that tag would pass for a
-        // made stand-in at the next start.
-        if (imports.status === 'fulfilled') await this.images.remove(tag).catch(() => {});
-        throw produced.reason;
-      }
+      if (produced.status === 'rejected') throw produced.reason;
       if (imports.status === 'rejected') throw new Error(`loading the root filesystem: ${(imports.reason as Error).message}`);
       say(`made (${Math.round(imports.value.size / 1e6)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       return tag;

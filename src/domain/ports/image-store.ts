@@ -110,7 +110,7 @@ export interface ImageStore {
    * (its metadata says so, as a pulled image's would), with `config` and the stand-in mark as
    * labels; resolves with the image id and size in bytes. Nothing is tagged when it fails.
    */
-  importRootfs(tar: Readable, options: { tag: string; config: ImageRuntimeConfig; mark: StandinMark }): Promise<{ id: string; size: number }>;
+  importRootfs(tar: Readable, options: { tag: string; config: ImageRuntimeConfig; mark: StandinMark; complete?: Promise<void> }): Promise<{ id: string; size: number }>;
   /**
    * Makes `target` an image that is `source` plus `labels` (no new layer; for the stand-in of one
    * catalog tag), built for `platform` when given; resolves with its id.
