@@ -59,7 +59,7 @@ import { ollamaApp } from './http/onboard/ollama-app.ts';
 import { servicesRouter, type ServiceApps } from './http/onboard/services-app.ts';
 import { telemetryApp } from './http/onboard/telemetry-app.ts';
 import { FsBlobStore } from './adapters/fs/blob-store.ts';
-import { findSelf, inContainer, NotOnThisEngine, type ContainerSelf } from './adapters/docker/self-container.ts';
+import { EngineUnreachable, findSelf, inContainer, NotOnThisEngine, type ContainerSelf } from './adapters/docker/self-container.ts';
 import { engineRunsArm64 } from './adapters/docker/arm64-probe.ts';
 import { SqliteOperationStore } from './adapters/sqlite/operation-store.ts';
 import { yamlOperationParser } from './adapters/yaml/operation-parser.ts';
@@ -442,12 +442,20 @@ function dockerEngine(docker: Docker, instanceId: string, env: NodeJS.ProcessEnv
  */
 async function containerSelf(docker: Docker, dataDir: string, env: NodeJS.ProcessEnv, logger: Logger): Promise<ContainerSelf | null> {
   if (!inContainer(env)) return null;
-  const problem = await pingEngine(docker, 2000);
-  if (problem !== null) {
-    logger.warn('em-sim runs in a container but no engine answers: pods cannot start until em-sim is restarted with one', { problem });
+  // The image sets EM_SIM_IN_CONTAINER=1; /.dockerenv alone is only a hint (an engine inside this
+  // same container shares its paths, and does not know the container).
+  const image = env.EM_SIM_IN_CONTAINER === '1';
+  try {
+    const self = await findSelf(docker, dataDir);
+    logger.info('running in a container', { container: self.id.slice(0, 12), data_dir: dataDir, on_engine: self.mount.source, mount: self.mount.type });
+    return self;
+  } catch (err) {
+    if (err instanceof NotOnThisEngine && !image) return null;
+    if (!(err instanceof EngineUnreachable)) throw err;
+    logger.warn('em-sim runs in a container but no engine answers: pods cannot start until em-sim is restarted with one', { problem: err.message });
+    if (!image) return null;
     // The image must never hand the engine its own paths as if they were the host's: a pod
     // would get a host folder of that name, shared with every other such simulator.
-    if (env.EM_SIM_IN_CONTAINER !== '1') return null;
     return {
       id: '',
       enginePath() {
@@ -457,16 +465,6 @@ async function containerSelf(docker: Docker, dataDir: string, env: NodeJS.Proces
       },
     };
   }
-  let self;
-  try {
-    self = await findSelf(docker, dataDir);
-  } catch (err) {
-    // Only a hint (/.dockerenv): an engine inside this same container shares its paths.
-    if (err instanceof NotOnThisEngine && env.EM_SIM_IN_CONTAINER !== '1') return null;
-    throw err;
-  }
-  logger.info('running in a container', { container: self.id.slice(0, 12), data_dir: dataDir, on_engine: self.mount.source, mount: self.mount.type });
-  return self;
 }
 
 /** An ephemeral instance's stop: its pods, relays, networks and users' images leave the engine. */

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findSelf, inContainer, NotOnThisEngine, ownContainerRef } from '../src/adapters/docker/self-container.ts';
+import { EngineUnreachable, findSelf, inContainer, NotOnThisEngine, ownContainerRef } from '../src/adapters/docker/self-container.ts';
 import { ConfigError, loadConfig } from '../src/config/load.ts';
 import { tempDir } from './helpers/sim.ts';
 
@@ -189,6 +189,12 @@ describe('em-sim in a container: its own data mount, seen from the engine', () =
     const named = { getContainer: () => other.getContainer(ID) } as unknown as Docker;
     await expect(findSelf(named, '/var/lib/em-sim', 'vm')).rejects.toBeInstanceOf(NotOnThisEngine);
     await expect(findSelf(named, '/var/lib/em-sim', 'bbbbbbbbbbbb')).rejects.toBeInstanceOf(NotOnThisEngine);
+  });
+
+  it('tells an engine that does not answer from one that does not know this container', async () => {
+    const away = { getContainer: () => ({ inspect: async () => Promise.reject(Object.assign(new Error('connect ENOENT /var/run/docker.sock'), { code: 'ENOENT' })) }) } as unknown as Docker;
+    await expect(findSelf(away, '/var/lib/em-sim', ID)).rejects.toBeInstanceOf(EngineUnreachable);
+    await expect(findSelf(away, '/var/lib/em-sim', ID)).rejects.toThrow('no Docker engine answered: connect ENOENT /var/run/docker.sock');
   });
 
   it('refuses to start when the data directory is on no mount, saying which flag to add', async () => {

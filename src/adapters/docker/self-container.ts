@@ -67,9 +67,14 @@ export class NotOnThisEngine extends Error {
   override name = 'NotOnThisEngine';
 }
 
+/** No engine answered the inspect at all (no socket, engine down). */
+export class EngineUnreachable extends Error {
+  override name = 'EngineUnreachable';
+}
+
 /**
- * Finds this container on the engine and the mount that holds `dataDir`. Throws NotOnThisEngine,
- * or an Error, saying
+ * Finds this container on the engine and the mount that holds `dataDir`. Throws EngineUnreachable
+ * when no engine answers, NotOnThisEngine, or an Error, saying
  * what to do when the engine does not know this container (it drives another engine: set
  * EM_SIM_IN_CONTAINER=0 and share no paths, or mount the socket of the engine that runs it) or
  * when the data directory is in the container's own layer (no pod could see its volume).
@@ -85,6 +90,7 @@ export async function findSelf(docker: Docker, dataDir: string, ref: string = ow
           'mount the socket of the engine that runs this container (-v /var/run/docker.sock:/var/run/docker.sock), or set EM_SIM_IN_CONTAINER=0 when the data directory is shared with that engine at the same path',
       );
     }
+    if (statusOf(err) === undefined) throw new EngineUnreachable(`no Docker engine answered: ${engineMessage(err)}`);
     throw new Error(`em-sim could not inspect its own container ${ref}: ${engineMessage(err)}`);
   }
   // A hostname that is not this container's id start may name another container: not us.
