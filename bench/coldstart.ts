@@ -5,9 +5,9 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import type { BenchContext } from './lib/context.ts';
 import { freePort, prismCommand, PRISM_VERSION } from './lib/prism.ts';
-import { ROOT, wrap } from './lib/proc.ts';
+import { ROOT, waitForOk, waitForOutput, wrap } from './lib/proc.ts';
 import { result, type BenchResult } from './lib/result.ts';
-import { median, round, sleep } from './lib/stats.ts';
+import { median, round } from './lib/stats.ts';
 
 const TRIALS = 5;
 
@@ -48,24 +48,20 @@ async function emSimStart(): Promise<number> {
 }
 
 /**
- * Spawns the command and polls GET `urlPath` every 5 ms until it answers 200; the seconds from
- * spawning. With no port, the port is read from the first "listening on URL" line. The process is
+ * Spawns the command and polls GET `urlPath` until it answers 200 (waitForOk); the seconds from
+ * spawning. With no port, the port is read from its "listening on URL" line. The process is
  * stopped afterwards. Throws after 60 s.
  */
 async function firstOk([command, args]: [string, string[]], urlPath: string, port?: number): Promise<number> {
   const started = performance.now();
   const child = wrap(spawn(command, port === undefined ? [...args, '0'] : args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
   try {
-    for (;;) {
-      const known = port ?? Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(child.output())?.[1] ?? 0);
-      if (known) {
-        const ok = await fetch(`http://127.0.0.1:${known}${urlPath}`, { headers: { Authorization: 'Bearer x' } }).then((r) => r.status === 200, () => false);
-        if (ok) return (performance.now() - started) / 1000;
-      }
-      if (child.process.exitCode !== null) throw new Error(`${path.basename(args[0] ?? command)} exited before answering:\n${child.output()}`);
-      if (performance.now() - started > 60_000) throw new Error(`${path.basename(args[0] ?? command)} gave no 200 on ${urlPath} within 60 s`);
-      await sleep(5);
-    }
+    const known = port ?? Number((await waitForOutput(child, /listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+    await waitForOk(`http://127.0.0.1:${known}${urlPath}`, {
+      headers: { Authorization: 'Bearer x' },
+      gone: () => (child.process.exitCode !== null ? `${path.basename(args[0] ?? command)} exited before answering:\n${child.output()}` : null),
+    });
+    return (performance.now() - started) / 1000;
   } finally {
     await child.stop();
   }

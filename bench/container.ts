@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { connectDocker, dockerAvailable } from '../src/adapters/docker/engine.ts';
 import type { BenchContext } from './lib/context.ts';
 import { result, skipped, type BenchResult } from './lib/result.ts';
-import { median, round, sleep } from './lib/stats.ts';
+import { waitForOk } from './lib/proc.ts';
+import { median, round } from './lib/stats.ts';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -40,12 +41,7 @@ export async function container(ctx: BenchContext): Promise<BenchResult[]> {
       const id = (await exec('docker', ['run', '-d', '-p', '127.0.0.1::8000', '--label', 'em-sim.bench=container', ...args])).stdout.trim();
       try {
         const port = (await exec('docker', ['port', id, '8000/tcp'])).stdout.trim().split('\n')[0]!.split(':').pop();
-        for (;;) {
-          const ok = await fetch(`http://127.0.0.1:${port}${healthPath}`).then((r) => r.ok, () => false);
-          if (ok) break;
-          if (performance.now() - started > 120_000) throw new Error(`no answer on ${healthPath} within 120 s`);
-          await sleep(10);
-        }
+        await waitForOk(`http://127.0.0.1:${port}${healthPath}`, { timeoutMs: 120_000 });
         times.push((performance.now() - started) / 1000);
       } finally {
         await exec('docker', ['rm', '-f', '-v', id]).catch(() => {});

@@ -2,7 +2,7 @@ import { Agent, setGlobalDispatcher } from 'undici';
 import type { BenchContext } from './lib/context.ts';
 import { rssBytes } from './lib/proc.ts';
 import { result, skipped, type BenchResult } from './lib/result.ts';
-import { dockerAvailable, startBenchSim, type BenchSim } from './lib/sim.ts';
+import { dockerAvailable, startBenchSim } from './lib/sim.ts';
 import { MiB, percentile, round, sleep } from './lib/stats.ts';
 
 const USERS = 50;
@@ -27,11 +27,6 @@ export async function classScale(ctx: BenchContext): Promise<BenchResult[]> {
   let peak = rssBytes(sim.pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(sim.pid))), 200);
   try {
-    const call = async (user: string, p: string, init: RequestInit = {}) => {
-      const headers = new Headers(init.headers);
-      headers.set('Authorization', `Bearer ${await sim.tokenOf(user)}`);
-      return fetch(sim.url + p, { ...init, headers });
-    };
     await Promise.all(users.map((u) => sim.tokenOf(u)));
     const started = performance.now();
     const startTimes: number[] = [];
@@ -40,7 +35,7 @@ export async function classScale(ctx: BenchContext): Promise<BenchResult[]> {
         Array.from({ length: PODS }, async (_, i) => {
           const asked = performance.now();
           const askedAt = Date.now();
-          const res = await call(user, '/em/pod/run', {
+          const res = await sim.fetchAs(user, '/em/pod/run', {
             method: 'POST',
             headers: { 'Content-Type': 'application/json' },
             body: JSON.stringify({ image: 'alpine:latest', node: 'GPU', max_duration: 5, command: 'sleep 60', pod_name: `p${i}` }),
@@ -49,7 +44,7 @@ export async function classScale(ctx: BenchContext): Promise<BenchResult[]> {
           // The pod's own startedAt (whole seconds, wall clock) against when it was asked for: a
           // poll's own queueing does not count, and a pod already over is counted too.
           for (;;) {
-            const body = (await (await call(user, `/em/pod/status?pod_name=p${i}`)).json()) as { data?: { state: Record<string, { startedAt?: string }> } };
+            const body = (await (await sim.fetchAs(user, `/em/pod/status?pod_name=p${i}`)).json()) as { data?: { state: Record<string, { startedAt?: string }> } };
             const state = body.data?.state.running ?? body.data?.state.terminated;
             if (state?.startedAt) {
               startTimes.push(Math.max(0, (Date.parse(state.startedAt) + 500 - askedAt) / 1000));
@@ -68,7 +63,7 @@ export async function classScale(ctx: BenchContext): Promise<BenchResult[]> {
       users.flatMap((user) =>
         Array.from({ length: PODS }, async (_, i) => {
           const t = performance.now();
-          const res = await call(user, `/em/pod/status?pod_name=p${i}`);
+          const res = await sim.fetchAs(user, `/em/pod/status?pod_name=p${i}`);
           await res.arrayBuffer();
           if (res.status !== 200) throw new Error(`status ${user}/p${i}: ${res.status}`);
           statusTimes.push(performance.now() - t);
@@ -83,10 +78,6 @@ export async function classScale(ctx: BenchContext): Promise<BenchResult[]> {
     ];
   } finally {
     clearInterval(sampler);
-    await closeQuietly(sim);
+    await sim.close().catch(() => undefined);
   }
-}
-
-async function closeQuietly(sim: BenchSim): Promise<void> {
-  await sim.close().catch(() => undefined);
 }

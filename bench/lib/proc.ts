@@ -126,3 +126,19 @@ export function sampleRss(pid: number, intervalMs = 20): { stop(): { before: num
     },
   };
 }
+
+/**
+ * Polls GET `url` every 5 ms until it answers 200; rejects after `timeoutMs`, or at once when
+ * `gone()` says why the server cannot answer any more (its process exited). For cold starts.
+ */
+export async function waitForOk(url: string, options: { timeoutMs?: number; headers?: Record<string, string>; gone?: () => string | null } = {}): Promise<void> {
+  const until = performance.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    const ok = await fetch(url, { headers: options.headers ?? {} }).then((r) => r.status === 200, () => false);
+    if (ok) return;
+    const why = options.gone?.();
+    if (why) throw new Error(why);
+    if (performance.now() > until) throw new Error(`no 200 from ${url} within ${options.timeoutMs ?? 60_000} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -26,6 +26,8 @@ export interface BenchSim {
   /** Where the user's volume lives on disk. */
   volumeDir(volume?: string): string;
   fetch(p: string, init?: RequestInit): Promise<Response>;
+  /** The same as another of the users. */
+  fetchAs(username: string, p: string, init?: RequestInit): Promise<Response>;
   /** Stops the simulator, removes the containers and network it made, deletes its data. */
   close(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export interface BenchSim {
 export async function startBenchSim(config: SimConfigInput = {}, moreUsers = 0): Promise<BenchSim> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'em-sim-bench-'));
   const user = `bench${randomBytes(4).toString('hex')}`;
+  const others = Array.from({ length: moreUsers }, (_, i) => `${user}x${i}`);
   const file = path.join(dataDir, 'sim-config.yaml');
   writeFileSync(
     file,
@@ -51,7 +54,7 @@ export async function startBenchSim(config: SimConfigInput = {}, moreUsers = 0):
       auth: { signing_secret: SECRET, access_token_lifetime: 86_400, ...config.auth },
       server: { host: '127.0.0.1', port: 0 },
       data_dir: dataDir,
-      users: [user, ...Array.from({ length: moreUsers }, (_, i) => `${user}x${i}`)].map((username) => ({ username, password: PASSWORD })),
+      users: [user, ...others].map((username) => ({ username, password: PASSWORD })),
     }),
   );
   let child: Child | null = null;
@@ -63,36 +66,28 @@ export async function startBenchSim(config: SimConfigInput = {}, moreUsers = 0):
   try {
     child = spawnTs(BIN, ['start', '--config', file]);
     const url = (await waitForOutput(child, /listening on (http:\/\/\S+)/))[1]!;
-    const res = await fetch(`${url}/auth/`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ username: user, password: PASSWORD }),
-    });
-    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-    const token = ((await res.json()) as { access: string }).access;
-    const tokens = new Map<string, Promise<string>>([[user, Promise.resolve(token)]]);
+    const tokens = new Map<string, Promise<string>>();
+    const tokenOf = (username: string): Promise<string> => {
+      let t = tokens.get(username);
+      if (!t) {
+        t = login(url, username);
+        tokens.set(username, t);
+      }
+      return t;
+    };
+    const token = await tokenOf(user);
     return {
       url,
       pid: child.pid,
       dataDir,
       user,
       token,
-      others: Array.from({ length: moreUsers }, (_, i) => `${user}x${i}`),
-      tokenOf: (username) => {
-        let t = tokens.get(username);
-        if (!t) {
-          t = fetch(`${url}/auth/`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) }).then(
-            async (r) => ((await r.json()) as { access: string }).access,
-          );
-          tokens.set(username, t);
-        }
-        return t;
-      },
+      others,
+      tokenOf,
       volumeDir: (volume = 'default') => path.join(dataDir, 'volumes', user, volume),
-      fetch(p, init = {}) {
-        const headers = new Headers(init.headers);
-        headers.set('Authorization', `Bearer ${token}`);
-        return fetch(url + p, { ...init, headers });
+      fetch: (p, init = {}) => signedFetch(url + p, token, init),
+      async fetchAs(username, p, init = {}) {
+        return signedFetch(url + p, await tokenOf(username), init);
       },
       close: cleanup,
     };
@@ -100,6 +95,23 @@ export async function startBenchSim(config: SimConfigInput = {}, moreUsers = 0):
     await cleanup();
     throw err;
   }
+}
+
+/** POST /auth/ as a bench user; the access token. */
+async function login(url: string, username: string): Promise<string> {
+  const res = await fetch(`${url}/auth/`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password: PASSWORD }),
+  });
+  if (res.status !== 200) throw new Error(`login of ${username} failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access: string }).access;
+}
+
+function signedFetch(url: string, token: string, init: RequestInit): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set('Authorization', `Bearer ${token}`);
+  return fetch(url, { ...init, headers });
 }
 
 /** Containers stay when a simulator stops (the next start adopts them); the benchmark's must not. */
