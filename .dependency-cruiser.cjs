@@ -121,6 +121,21 @@ module.exports = {
       to: { path: '^(test|bench)/' },
     },
     {
+      name: 'the-dashboard-talks-http-only',
+      severity: 'error',
+      comment:
+        'The dashboard (ui/) runs in the browser and reaches the simulator through the same /auth/, /em/* and /sim/* routes ' +
+        'a script uses: it imports nothing of src/, test/ or bench/, and nothing of src/ imports it (dist/ui/ is served as files).',
+      from: { path: '^ui/' },
+      to: { path: '^(src|test|bench)/' },
+    },
+    {
+      name: 'nothing-imports-the-dashboard',
+      severity: 'error',
+      from: { path: '^(src|test|bench)/' },
+      to: { path: '^ui/' },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       comment: 'An import that resolves to nothing is a typo or a missing package.',
@@ -136,7 +151,7 @@ module.exports = {
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
-      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json', '.d.ts'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json', '.d.ts'],
     },
     reporterOptions: { text: { highlightFocused: true } },
   },

@@ -2,6 +2,7 @@
 // Runs em-sim: from dist/em-sim.mjs (scripts/bundle.mjs) while that bundle is newer than every
 // source, else the TypeScript sources directly through tsx, so a clone needs no build step and an
 // edited source is never shadowed by an old bundle. EM_SIM_NO_BUNDLE=1 always takes the sources.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -19,6 +20,20 @@ function bundleIsFresh() {
     if (statSync(`${entry.parentPath ?? entry.path}/${entry.name}`).mtimeMs > built) return false;
   }
   return [`${root}package.json`, `${root}scripts/bundle.mjs`].every((file) => !existsSync(file) || statSync(file).mtimeMs <= built);
+}
+
+/** The dashboard (dist/ui/) is older than its sources (ui/): rebuild both bundles (about 2 s). */
+function dashboardIsStale() {
+  if (!existsSync(`${root}ui`) || !existsSync(`${root}scripts/bundle.mjs`)) return false;
+  const page = `${root}dist/ui/index.html`;
+  if (!existsSync(page)) return true;
+  const built = statSync(page).mtimeMs;
+  return readdirSync(`${root}ui`, { recursive: true, withFileTypes: true }).some((e) => !e.isDirectory() && statSync(`${e.parentPath ?? e.path}/${e.name}`).mtimeMs > built);
+}
+
+if (dashboardIsStale()) {
+  const built = spawnSync(process.execPath, [`${root}scripts/bundle.mjs`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0) process.stderr.write('em-sim: the dashboard could not be rebuilt (see above); /ui may be out of date\n');
 }
 
 if (bundleIsFresh()) {

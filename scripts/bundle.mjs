@@ -4,9 +4,11 @@
 // load from node_modules; each file's import.meta.url is replaced by that file's own URL, so that
 // the files found beside a source (the onboard catalog, the camera frame, package.json) are found
 // from the bundle too (as a path relative to the bundle: a moved checkout keeps working). bin/em-sim.js uses the bundle only while it is newer than every source.
+// It also bundles the dashboard (ui/, Preact, CodeMirror, Observable Plot) for the browser into
+// dist/ui/: index.html, app.js, app.css, served at /ui by src/http/routes/ui.ts, offline.
 // Run by `npm install` (prepare), `npm test` and the container image's build; `node
 // scripts/bundle.mjs` by hand.
-import { mkdirSync, readFileSync, utimesSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -46,3 +48,27 @@ await build({
 });
 utimesSync(out, begun, begun);
 process.stderr.write(`bundle: ${path.relative(process.cwd(), out)} in ${Math.round(performance.now() - started)} ms\n`);
+
+// The dashboard: one browser module and its styles, minified, everything inlined (the world's
+// land outline too), so that /ui works offline. Rebuilt whole into a fresh folder.
+const uiStarted = performance.now();
+const uiOut = path.join(root, 'dist/ui');
+rmSync(uiOut, { recursive: true, force: true });
+mkdirSync(uiOut, { recursive: true });
+await build({
+  entryPoints: { app: path.join(root, 'ui/main.tsx') },
+  outdir: uiOut,
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: ['chrome110', 'firefox110', 'safari16'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
+copyFileSync(path.join(root, 'ui/index.html'), path.join(uiOut, 'index.html'));
+utimesSync(path.join(uiOut, 'index.html'), begun, begun);
+process.stderr.write(`bundle: ${path.relative(process.cwd(), uiOut)}/ in ${Math.round(performance.now() - uiStarted)} ms\n`);

@@ -23,6 +23,8 @@ TEST_IMAGES=(alpine:latest alpine:3.19 busybox:latest debian:bookworm-slim ubunt
 node bin/em-sim.js images "${TEST_IMAGES[@]}" || fail "the catalog images the Docker tests use could not be made ready (see above)"
 # The Python compatibility suite and the orbit test need Debian's python3 with requests and sgp4.
 bash scripts/ensure-python.sh || fail "no python3 with requests and sgp4 for the Python suite and the orbit test (see the line above)"
+# The dashboard's browser tests drive Debian's Chromium headless (playwright-core).
+bash scripts/ensure-chromium.sh || fail "no Chromium for the dashboard's browser tests (see the line above)"
 # The untagged <none> images on the engine before the run: the tests (and the simulator under
 # test) must not add any (a replaced build or catalog tag removes the image it moved away from).
 dangling() { docker images --filter dangling=true --quiet --no-trunc | sort; }

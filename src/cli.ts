@@ -56,7 +56,7 @@ command('start')
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     const running = await startServer(config, { logger, prepareCatalog: true, onCatalogProgress: (p) => progress.listener(p) });
     logger.info('em-sim listening', { url: running.url, config: source ?? '(defaults)', ...(fromEnv.length ? { env: fromEnv } : {}), data_dir: config.data_dir });
-    process.stdout.write(`em-sim ${VERSION} listening on ${running.url}\n`);
+    process.stdout.write(`em-sim ${VERSION} listening on ${running.url}\n  dashboard: ${running.url}/ui   API page: ${running.url}/docs\n`);
     void running.sim.preparation.then((reports) => {
       progress.end();
       const ready = reports.filter(isReady);

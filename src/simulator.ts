@@ -20,6 +20,7 @@ import type { SimConfig, WindowConfig } from './config/schema.ts';
 import { orbitWindow } from './domain/onboard/orbit-windows.ts';
 import type { WindowSpec } from './domain/time/windows.ts';
 import { TokenService, type TokenSettings } from './domain/auth/tokens.ts';
+import { SatelliteTimelineService } from './domain/satellite-timeline.ts';
 import { BusyWindows } from './domain/busy-windows.ts';
 import { ClockControl } from './domain/clock-control.ts';
 import { EngineStatus } from './domain/engine-status.ts';
@@ -204,6 +205,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     logger,
     services: { apps: services.apps, usage: services.usage, access: services.status },
     operations: { operations, namespaces, uploadMaxBytes: config.limits.uplink_max_bytes },
+    satellite: new SatelliteTimelineService({ orbit, nodes, busy: busyWindows, clock, pods: podStore }),
     settings: {
       version: VERSION,
       uplinkMaxBytes: config.limits.uplink_max_bytes,

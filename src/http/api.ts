@@ -33,6 +33,9 @@ import { registerClockRoutes, registerHealthRoute } from './routes/sim.ts';
 import { registerSimExtraRoutes } from './routes/sim-extras.ts';
 import { registerServiceRoutes, type ServiceRoutesDeps } from './routes/services.ts';
 import { registerOperationRoutes, type OperationRoutesDeps } from './routes/operations.ts';
+import { registerSatelliteRoute } from './routes/satellite.ts';
+import { registerUiRoutes } from './routes/ui.ts';
+import type { SatelliteTimelineService } from '../domain/satellite-timeline.ts';
 
 /** The domain services the API serves, and the settings that shape its answers. */
 export interface ApiDeps {
@@ -51,6 +54,8 @@ export interface ApiDeps {
   services?: ServiceRoutesDeps;
   /** Operations, executions and namespace files under /sim/. */
   operations?: OperationRoutesDeps;
+  /** The satellite page's timeline (GET /sim/satellite). */
+  satellite?: SatelliteTimelineService;
   /** Where /sim/requests reads each user's recent requests; one is made when not given. */
   requests?: RequestLog;
   settings: {
@@ -116,6 +121,7 @@ export function createApi(deps: ApiDeps): { app: Hono<AppEnv>; routes: RouteTabl
   app.use('/sim/executions/*', limitForms);
   app.use('/sim/executions', limitForms);
   app.use('/sim/operations/*', limitForms);
+  app.use('/sim/operations', limitForms);
 
   // Authentication first: an unauthenticated request gets the 401 the clients retry on, and
   // the per-user lock needs to know the user.
@@ -130,6 +136,8 @@ export function createApi(deps: ApiDeps): { app: Hono<AppEnv>; routes: RouteTabl
   registerAuthRoutes(routes, deps.tokens);
   registerClockRoutes(routes, { clock: deps.clockControl });
   registerSimExtraRoutes(routes, { pods: deps.pods, engine: deps.engine, requests });
+  if (deps.satellite) registerSatelliteRoute(routes, { timeline: deps.satellite });
+  registerUiRoutes(routes);
   if (deps.services) registerServiceRoutes(routes, app, authenticate, deps.services);
   if (deps.operations) registerOperationRoutes(routes, deps.operations);
   registerFileRoutes(routes, { files: deps.files, volumes: deps.volumes, uplinkMaxBytes: settings.uplinkMaxBytes, downlinkBase64: settings.downlinkBase64 });

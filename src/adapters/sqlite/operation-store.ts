@@ -1,5 +1,5 @@
 import type { ExecutionState, StoredExecution, StoredTaskRun, TaskError, TaskLog, TaskRunState } from '../../domain/operations/execution.ts';
-import { NamespacePathConflict, type NamespaceFileVersion, type NewNamespaceFile, type OperationStore, type TaskEnd } from '../../domain/ports/operation-store.ts';
+import { NamespacePathConflict, type NamespaceFileVersion, type OperationRevision, type NewNamespaceFile, type OperationStore, type TaskEnd } from '../../domain/ports/operation-store.ts';
 import type { SqliteDatabase } from './database.ts';
 
 interface ExecutionRow {
@@ -37,6 +37,16 @@ interface FileRow {
   created_at: number;
 }
 
+interface RevisionRow {
+  namespace: string;
+  id: string;
+  revision: number;
+  source: string;
+  created_at: number;
+}
+
+const revisionOf = (r: RevisionRow): OperationRevision => ({ namespace: r.namespace, operation: r.id, revision: r.revision, source: r.source, createdAt: r.created_at });
+
 const EXECUTION_COLUMNS = 'id, username, namespace, operation, revision, source, file_name, labels, state, history, errors';
 
 /**
@@ -57,6 +67,31 @@ export class SqliteOperationStore implements OperationStore {
       this.db.statement('INSERT INTO operations (username, namespace, id, revision, source, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(username, namespace, operation, revision, source, at);
       return revision;
     });
+  }
+
+  operations(username: string): OperationRevision[] {
+    const rows = this.db
+      .statement(
+        `SELECT o.namespace, o.id, o.revision, o.source, o.created_at FROM operations o
+         WHERE o.username = ? AND o.revision = (SELECT MAX(revision) FROM operations m WHERE m.username = o.username AND m.namespace = o.namespace AND m.id = o.id)
+         ORDER BY o.namespace, o.id`,
+      )
+      .all(username) as RevisionRow[];
+    return rows.map(revisionOf);
+  }
+
+  revisions(username: string, namespace: string, operation: string): OperationRevision[] {
+    const rows = this.db
+      .statement('SELECT namespace, id, revision, source, created_at FROM operations WHERE username = ? AND namespace = ? AND id = ? ORDER BY revision')
+      .all(username, namespace, operation) as RevisionRow[];
+    return rows.map(revisionOf);
+  }
+
+  namespaces(username: string): string[] {
+    const rows = this.db
+      .statement('SELECT namespace FROM operations WHERE username = ? UNION SELECT namespace FROM namespace_files WHERE username = ? ORDER BY namespace')
+      .all(username, username) as { namespace: string }[];
+    return rows.map((r) => r.namespace);
   }
 
   createExecution(e: StoredExecution): void {

@@ -19,7 +19,7 @@ import {
   type TaskError,
 } from './execution.ts';
 import type { OperationCheck } from './operation.ts';
-import { NamespacePathConflict } from '../ports/operation-store.ts';
+import { NamespacePathConflict, type OperationRevision } from '../ports/operation-store.ts';
 import { Interrupted, runTask, sleepSimulated, zipStream, type StopReason, type TaskOutcome, type TaskRunnerDeps } from './task-runners.ts';
 
 /** One execution in a listing (GET /sim/executions, `operation list`). */
@@ -34,6 +34,25 @@ export interface ExecutionSummary {
   tasks: number;
   failed_tasks: string[];
 }
+
+/** A saved operation: its latest revision (GET /sim/operations), or one asked for. */
+export interface SavedOperation {
+  namespace: string;
+  /** The operation's id. */
+  operation: string;
+  revision: number;
+  /** ISO 8601 (simulated clock): when this revision was saved. */
+  created: string;
+  source: string;
+}
+
+const savedOf = (r: OperationRevision): SavedOperation => ({
+  namespace: r.namespace,
+  operation: r.operation,
+  revision: r.revision,
+  created: new Date(r.createdAt).toISOString(),
+  source: r.source,
+});
 
 /** What the operation service is built with. */
 export interface OperationServiceOptions extends TaskRunnerDeps {
@@ -67,21 +86,61 @@ export class OperationService {
   }
 
   /**
+   * Saves an operation without running it, as the dashboard's editor does: a new revision when the
+   * text differs from the latest, else the latest (operations-decisions.md: revisions). An invalid
+   * operation is refused with INVALID_OPERATION and every problem in `details`, and nothing is saved.
+   */
+  save(username: string, text: string, fileName?: string): SavedOperation & { revisions: number } {
+    const op = this.valid(text, fileName);
+    const revision = this.o.store.saveRevision(username, op.namespace, op.id, text, this.o.clock.now());
+    const all = this.o.store.revisions(username, op.namespace, op.id);
+    return { ...savedOf(all.find((r) => r.revision === revision)!), revisions: all.length };
+  }
+
+  /** A user's operations, the latest revision of each, by namespace then id. */
+  operations(username: string): (Omit<SavedOperation, 'source'> & { revisions: number })[] {
+    return this.o.store.operations(username).map((r) => {
+      const { source: _source, ...rest } = savedOf(r);
+      return { ...rest, revisions: r.revision };
+    });
+  }
+
+  /**
+   * One operation of a user: the revision asked for (the latest when omitted), with the list of
+   * every revision. OPERATION_NOT_FOUND when the user has no such operation or revision.
+   */
+  operation(username: string, namespace: string, id: string, revision?: number): SavedOperation & { revisions: Omit<SavedOperation, 'source' | 'namespace' | 'operation'>[] } {
+    const all = this.o.store.revisions(username, namespace, id);
+    if (!all.length) throw new SimError('OPERATION_NOT_FOUND', `No operation "${id}" in namespace "${namespace}" exists for this user; list yours with GET /sim/operations`);
+    const chosen = revision === undefined ? all.at(-1)! : all.find((r) => r.revision === revision);
+    if (!chosen) throw new SimError('OPERATION_NOT_FOUND', `Operation "${namespace}/${id}" has no revision ${revision}; its revisions: 1 to ${all.length}`);
+    return { ...savedOf(chosen), revisions: all.map((r) => ({ revision: r.revision, created: new Date(r.createdAt).toISOString() })) };
+  }
+
+  /** The namespaces a user has used (their operations' and their namespace files'). */
+  namespaces(username: string): string[] {
+    return this.o.store.namespaces(username);
+  }
+
+  /** The checked operation, or INVALID_OPERATION with every problem in `details`. */
+  private valid(text: string, fileName?: string): NonNullable<OperationCheck['operation']> {
+    const checked = this.check(text, fileName);
+    if (checked.operation) return checked.operation;
+    const first = checked.errors[0]!;
+    throw new SimError(
+      'INVALID_OPERATION',
+      `The operation has ${checked.errors.length} error${checked.errors.length === 1 ? '' : 's'}; the first: line ${first.line}, column ${first.column}${first.key ? ` (${first.key})` : ''}: ${first.message}`,
+      { details: checked.errors },
+    );
+  }
+
+  /**
    * Checks an operation and starts an execution of it: INVALID_OPERATION (with every problem in
    * `details`) before anything runs. Returns the new execution's record (SCHEDULED).
    */
   submit(username: string, text: string, fileName?: string): ExecutionRecord {
     if (this.closed) throw new SimError('INTERNAL_ERROR', 'The simulator is stopping; submit the operation again once it is back');
-    const checked = this.check(text, fileName);
-    if (!checked.operation) {
-      const first = checked.errors[0]!;
-      throw new SimError(
-        'INVALID_OPERATION',
-        `The operation has ${checked.errors.length} error${checked.errors.length === 1 ? '' : 's'}; the first: line ${first.line}, column ${first.column}${first.key ? ` (${first.key})` : ''}: ${first.message}`,
-        { details: checked.errors },
-      );
-    }
-    const op = checked.operation;
+    const op = this.valid(text, fileName);
     const now = this.o.clock.now();
     const revision = this.o.store.saveRevision(username, op.namespace, op.id, text, now);
     const execution: StoredExecution = {

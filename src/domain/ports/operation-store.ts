@@ -50,9 +50,27 @@ export class NamespacePathConflict extends Error {
   }
 }
 
+/** One saved revision of an operation (its text as the user wrote it). */
+export interface OperationRevision {
+  namespace: string;
+  /** The operation's id. */
+  operation: string;
+  /** 1, 2, …: saving a different text adds one. */
+  revision: number;
+  source: string;
+  /** Simulated epoch ms. */
+  createdAt: number;
+}
+
 export interface OperationStore {
   /** The revision of this text of the operation: the latest when the text is the same, else a new one. */
   saveRevision(username: string, namespace: string, operation: string, source: string, at: number): number;
+  /** A user's operations: the latest revision of each, by namespace then id. */
+  operations(username: string): OperationRevision[];
+  /** Every revision of one operation of a user, oldest first (empty: no such operation). */
+  revisions(username: string, namespace: string, operation: string): OperationRevision[];
+  /** The namespaces a user has used: those of their operations and of their namespace files, sorted. */
+  namespaces(username: string): string[];
   createExecution(execution: StoredExecution): void;
   execution(id: string): StoredExecution | undefined;
   /** A user's executions, newest first. */

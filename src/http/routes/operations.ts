@@ -102,6 +102,67 @@ export function registerOperationRoutes(routes: RouteTable, deps: OperationRoute
     },
   );
 
+  const savedExample = { namespace: 'em_testing', operation: 'hello-from-space', revision: 2, created: '2026-12-01T10:00:00.000Z' };
+
+  routes.add(
+    {
+      methods: ['POST'],
+      path: '/sim/operations',
+      tag: 'operations',
+      summary: 'Save an operation without running it (its YAML as the body): a new revision when the text changed',
+      description:
+        'What the dashboard\'s editor does on Save. The operation is checked first: an invalid one answers 400 INVALID_OPERATION ' +
+        'with every problem in `errors`, and nothing is saved. The same text as the latest revision saves nothing new.',
+      rawBody: { contentType: 'application/yaml', schema: z.object({ file: fileParam }) },
+      success: { status: 201, description: 'The revision saved (or the latest, when the text is unchanged), and how many there are', example: { ...savedExample, revisions: 2 } },
+      errors: ['UNSUPPORTED_MEDIA_TYPE', 'MISSING_PARAMETER', 'INVALID_PARAMETER', 'INVALID_OPERATION'],
+    },
+    async (c) => {
+      const { source: _source, ...saved } = operations.save(c.get('user'), await yamlBody(c), c.req.query('file'));
+      return c.json(saved, 201, { Location: `/sim/operations/${encodeURIComponent(saved.namespace)}/${encodeURIComponent(saved.operation)}` });
+    },
+  );
+
+  routes.add(
+    {
+      methods: ['GET'],
+      path: '/sim/operations',
+      tag: 'operations',
+      summary: 'Your operations: the latest revision of each, by namespace then id',
+      success: { description: 'One entry per operation', example: { data: [{ ...savedExample, revisions: 2 }] } },
+      errors: [],
+    },
+    (c) => c.json({ data: operations.operations(c.get('user')) }, 200),
+  );
+
+  routes.add(
+    {
+      methods: ['GET'],
+      path: '/sim/operations/:namespace/:id',
+      tag: 'operations',
+      summary: 'One of your operations: its YAML (the latest revision, or the one asked for) and the list of its revisions',
+      params: z.object({ revision: integer().refine((n) => n >= 1, 'expected a revision, 1 or more').optional().describe('a revision; omitted: the latest') }),
+      success: {
+        description: 'The revision, with `source` its YAML',
+        example: { ...savedExample, source: 'id: hello-from-space\nnamespace: em_testing\ntasks: …', revisions: [{ revision: 1, created: '2026-11-30T09:00:00.000Z' }, { revision: 2, created: savedExample.created }] },
+      },
+      errors: ['INVALID_PARAMETER', 'OPERATION_NOT_FOUND'],
+    },
+    (c, p) => c.json(operations.operation(c.get('user'), c.req.param('namespace')!, c.req.param('id')!, p.revision), 200),
+  );
+
+  routes.add(
+    {
+      methods: ['GET'],
+      path: '/sim/namespaces',
+      tag: 'operations',
+      summary: 'The namespaces you have used: those of your operations and of your namespace files',
+      success: { description: 'The names, sorted', example: { data: ['default', 'em_testing'] } },
+      errors: [],
+    },
+    (c) => c.json({ data: operations.namespaces(c.get('user')) }, 200),
+  );
+
   routes.add(
     {
       methods: ['POST'],

@@ -1,0 +1,125 @@
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError } from './api.ts';
+
+/** A load that can be repeated: `data`, the `error` of the last try, and `reload`. */
+export interface Loaded<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload: () => Promise<void>;
+}
+
+/**
+ * Loads `load()` now and whenever `deps` change; with `everyMs`, again every so often while
+ * `keepPolling(data)` says so (an execution that has not ended, a pod that runs).
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[], everyMs?: number, keepPolling: (data: T | undefined) => boolean = () => true): Loaded<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [loading, setLoading] = useState(true);
+  const alive = useRef(true);
+  const reload = useCallback(async () => {
+    try {
+      const next = await load();
+      if (!alive.current) return;
+      setData(next);
+      setError(undefined);
+    } catch (err) {
+      if (alive.current) setError(err);
+    } finally {
+      if (alive.current) setLoading(false);
+    }
+  }, deps);
+  useEffect(() => {
+    alive.current = true;
+    setLoading(true);
+    void reload();
+    return () => {
+      alive.current = false;
+    };
+  }, [reload]);
+  const latest = useRef(data);
+  latest.current = data;
+  useEffect(() => {
+    if (!everyMs) return undefined;
+    const timer = setInterval(() => {
+      if (keepPolling(latest.current)) void reload();
+    }, everyMs);
+    return () => clearInterval(timer);
+  }, [reload, everyMs]);
+  return { data, error, loading, reload };
+}
+
+/** An error as the simulator said it: its code and message. */
+export function ErrorNote({ error }: { error: unknown }) {
+  if (!error) return null;
+  const code = error instanceof ApiError ? error.code : 'ERROR';
+  const message = error instanceof Error ? error.message : String(error);
+  return (
+    <p class="error" role="alert">
+      <strong>{code}</strong> {message}
+    </p>
+  );
+}
+
+/** Runs an action from a button, showing its error or a short success message. */
+export function useAction(): { busy: boolean; error: unknown; done: string | undefined; run: (f: () => Promise<string | void>) => Promise<void>; clear: () => void } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const [done, setDone] = useState<string | undefined>(undefined);
+  const run = async (f: () => Promise<string | void>) => {
+    setBusy(true);
+    setError(undefined);
+    setDone(undefined);
+    try {
+      const message = await f();
+      if (message) setDone(message);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, done, run, clear: () => (setError(undefined), setDone(undefined)) };
+}
+
+/** The outcome of an action, announced to screen readers. */
+export function ActionNote({ action }: { action: { error: unknown; done: string | undefined } }) {
+  return (
+    <div aria-live="polite">
+      <ErrorNote error={action.error} />
+      {action.done ? <p class="done">{action.done}</p> : null}
+    </div>
+  );
+}
+
+/** A state word (Kubernetes' or the operation engine's), coloured by what it means. */
+export function State({ state }: { state: string }) {
+  const kind = /^(SUCCESS|COMPLETED|running|Completed)$/.test(state)
+    ? 'good'
+    : /^(FAILED|KILLED|Error|OOMKilled|ImagePullBackOff|ErrImagePull|CrashLoopBackOff|DeadlineExceeded)$/.test(state)
+      ? 'bad'
+      : /^(RUNNING|starting|waiting)$/.test(state)
+        ? 'busy'
+        : 'idle';
+  return (
+    <span class={`state state-${kind}`} data-state={state}>
+      {state}
+    </span>
+  );
+}
+
+/** A titled part of a page. */
+export function Section({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
+  const id = `s-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+  return (
+    <section aria-labelledby={id}>
+      <div class="section-head">
+        <h2 id={id}>{title}</h2>
+        {actions}
+      </div>
+      {children}
+    </section>
+  );
+}

@@ -1,0 +1,236 @@
+import { call, download, duration, getJson, when } from '../api.ts';
+import { ActionNote, ErrorNote, Section, State, useAction, useLoad } from '../components.tsx';
+
+/** GET /sim/executions's entries. */
+interface ExecutionSummary {
+  id: string;
+  namespace: string;
+  operation: string;
+  revision: number;
+  state: string;
+  started: string | null;
+  ended: string | null;
+  tasks: number;
+  failed_tasks: string[];
+}
+
+interface TaskError {
+  code: number;
+  name: string;
+  message: string;
+}
+
+interface TaskRun {
+  id: string;
+  type: string;
+  state: string;
+  state_history: { state: string; date: string }[];
+  started: string | null;
+  ended: string | null;
+  duration_s: number | null;
+  outputs: Record<string, unknown> | null;
+  errors: TaskError[];
+  logs: { time: string; level: string; message: string }[];
+}
+
+/** GET /sim/executions/{id} (operations-decisions.md: the execution record). */
+interface Execution {
+  id: string;
+  namespace: string;
+  operation: string;
+  revision: number;
+  state: string;
+  state_history: { state: string; date: string }[];
+  started: string | null;
+  ended: string | null;
+  errors: TaskError[];
+  tasks: TaskRun[];
+}
+
+const ENDED = ['COMPLETED', 'FAILED', 'KILLED'];
+
+/** Seconds between two ISO times of the simulated clock. */
+const seconds = (start: string | null, end: string | null) => (start && end ? (Date.parse(end) - Date.parse(start)) / 1000 : null);
+
+/** `code | name | message`, as the provider's dashboard shows a task error. */
+const errorLine = (e: TaskError) => `${e.code} | ${e.name} | ${e.message}`;
+
+/** Executions, newest first; followed every 2 s while one has not ended. */
+export function ExecutionsPage() {
+  const list = useLoad(
+    () => getJson<{ data: ExecutionSummary[] }>('/sim/executions', { query: { limit: 200 } }).then((r) => r.data),
+    [],
+    2000,
+    (d) => !d || d.some((e) => !ENDED.includes(e.state)),
+  );
+  return (
+    <Section title="Executions">
+      <ErrorNote error={list.error} />
+      {list.data && list.data.length === 0 ? (
+        <p>
+          No executions yet. Execute an operation from <a href="#/operations">Operations</a>.
+        </p>
+      ) : null}
+      {list.data && list.data.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Execution</th>
+              <th scope="col">Operation</th>
+              <th scope="col">State</th>
+              <th scope="col">Started</th>
+              <th scope="col">Duration</th>
+              <th scope="col">Failed tasks</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.map((e) => (
+              <tr key={e.id}>
+                <td>
+                  <a href={`#/executions/${e.id}`}>
+                    <code>{e.id.slice(0, 8)}</code>
+                  </a>
+                </td>
+                <td>
+                  {e.namespace}/{e.operation} <span class="muted">rev. {e.revision}</span>
+                </td>
+                <td>
+                  <State state={e.state} />
+                </td>
+                <td>{when(e.started)}</td>
+                <td>{e.ended ? duration(seconds(e.started, e.ended)) : e.started ? 'running' : '—'}</td>
+                <td>{e.failed_tasks.join(', ') || '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </Section>
+  );
+}
+
+function Outputs({ execution, task }: { execution: Execution; task: TaskRun }) {
+  const action = useAction();
+  const outputs = task.outputs;
+  if (!outputs) return <span class="muted">—</span>;
+  const files = Array.isArray(outputs.files) ? (outputs.files as { path: string; version?: number }[]) : [];
+  const brought = task.type === 'dphi.space.cg2.downlink' ? files.filter((f) => typeof f.version === 'number') : [];
+  return (
+    <div class="outputs">
+      {typeof outputs.uri === 'string' ? (
+        <button
+          type="button"
+          onClick={() =>
+            action.run(() => download(outputs.uri as string, task.type === 'dphi.space.cg2.downlink' ? `${task.id}.zip` : `${task.id}.json`))
+          }
+        >
+          Download {task.type === 'dphi.space.cg2.downlink' ? 'the files (zip)' : 'the output'}
+        </button>
+      ) : null}
+      {brought.map((f) => (
+        <button
+          type="button"
+          key={f.path}
+          onClick={() =>
+            action.run(() =>
+              download(`/sim/namespaces/${encodeURIComponent(execution.namespace)}/files/content`, f.path.split('/').pop()!, { path: f.path, version: f.version }),
+            )
+          }
+        >
+          Download {f.path} (v{f.version})
+        </button>
+      ))}
+      <details>
+        <summary>Outputs</summary>
+        <pre>{JSON.stringify(outputs, null, 2)}</pre>
+      </details>
+      <ActionNote action={action} />
+    </div>
+  );
+}
+
+/** One execution: state history, task runs, errors, outputs and logs; followed every second until it ends. */
+export function ExecutionPage({ id }: { id: string }) {
+  const exec = useLoad(() => getJson<Execution>(`/sim/executions/${encodeURIComponent(id)}`), [id], 1000, (d) => !d || !ENDED.includes(d.state));
+  const action = useAction();
+  const e = exec.data;
+  if (!e) return <ErrorNote error={exec.error} />;
+  const ended = ENDED.includes(e.state);
+  const logs = e.tasks.flatMap((t) => t.logs.map((l) => ({ task: t.id, ...l }))).sort((a, b) => a.time.localeCompare(b.time));
+  return (
+    <Section
+      title={`Execution ${e.id.slice(0, 8)}`}
+      actions={
+        ended ? null : (
+          <button type="button" class="danger" disabled={action.busy} onClick={() => action.run(async () => (await call(`/sim/executions/${e.id}/kill`, { method: 'POST' }), 'Killed'))}>
+            Kill
+          </button>
+        )
+      }
+    >
+      <ActionNote action={action} />
+      <ErrorNote error={exec.error} />
+      <p>
+        <a href={`#/operations/${encodeURIComponent(e.namespace)}/${encodeURIComponent(e.operation)}?revision=${e.revision}`}>
+          {e.namespace}/{e.operation}, revision {e.revision}
+        </a>{' '}
+        — <State state={e.state} /> {e.started && e.ended ? `— ${duration(seconds(e.started, e.ended))}` : ''}
+        <span class="muted"> ({e.id})</span>
+      </p>
+      {e.errors.length ? (
+        <ul class="errors">
+          {e.errors.map((x) => (
+            <li key={errorLine(x)}>{errorLine(x)}</li>
+          ))}
+        </ul>
+      ) : null}
+      <h3>State history</h3>
+      <ol class="history">
+        {e.state_history.map((h) => (
+          <li key={h.state + h.date}>
+            <State state={h.state} /> {when(h.date)}
+          </li>
+        ))}
+      </ol>
+      <h3>Task runs</h3>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Task</th>
+            <th scope="col">State</th>
+            <th scope="col">Start</th>
+            <th scope="col">End</th>
+            <th scope="col">Duration</th>
+            <th scope="col">Errors</th>
+            <th scope="col">Outputs</th>
+          </tr>
+        </thead>
+        <tbody>
+          {e.tasks.map((t) => (
+            <tr key={t.id} data-task={t.id}>
+              <td>
+                <strong>{t.id}</strong>
+                <br />
+                <span class="muted">{t.type}</span>
+              </td>
+              <td>
+                <State state={t.state} />
+              </td>
+              <td>{when(t.started)}</td>
+              <td>{when(t.ended)}</td>
+              <td>{t.duration_s !== null ? duration(t.duration_s) : t.started ? 'running' : '—'}</td>
+              <td>{t.errors.length ? t.errors.map((x) => <div key={errorLine(x)} class="task-error">{errorLine(x)}</div>) : '—'}</td>
+              <td>
+                <Outputs execution={e} task={t} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h3>Logs</h3>
+      <pre class="logs" role="log" aria-live="polite" data-testid="execution-logs">
+        {logs.length ? logs.map((l) => `${when(l.time)} ${l.level.padEnd(5)} [${l.task}] ${l.message}\n`).join('') : 'No log lines yet.'}
+      </pre>
+    </Section>
+  );
+}

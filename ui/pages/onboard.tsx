@@ -1,0 +1,297 @@
+import { useState } from 'preact/hooks';
+import { bytes, call, download, getJson, when } from '../api.ts';
+import { ActionNote, ErrorNote, Section, State, useAction, useLoad } from '../components.tsx';
+
+/** GET /em/pvc/list's entries. */
+interface Volume {
+  pvc_name: string;
+  size: number;
+  file_count: number;
+  created_at: string | null;
+  last_used_at: string | null;
+  in_use_by: string[];
+}
+
+/** GET /em/files/list's tree (hash kept as its digits). */
+type Entry =
+  | { type: 'file'; name: string; size: string; time: string; hash: string }
+  | { type: 'directory'; name: string; size: string; time: string; contents: Entry[] };
+
+/** A Kubernetes container state (GET /sim/pods). */
+type ContainerState = Record<string, { reason?: string; message?: string; exitCode?: number; startedAt?: string; finishedAt?: string }>;
+
+interface Pod {
+  pod_name: string;
+  image: string;
+  node: string;
+  generation: number;
+  state: ContainerState;
+  warning?: string;
+}
+
+interface Image {
+  name: string;
+  tag: string;
+  id: string;
+  size: number;
+  created: string;
+  architecture: string;
+}
+
+/** The volume's parameter: the default volume takes none; another is its pod_name. */
+const volumeQuery = (v: string): Record<string, string> => (v === 'default' ? {} : { pod_name: v });
+
+/** The tree as rows: depth, the path in the volume, the entry. */
+function rows(entries: Entry[], prefix = '', depth = 0): { depth: number; path: string; entry: Entry }[] {
+  return entries.flatMap((e) => {
+    const path = prefix ? `${prefix}/${e.name}` : e.name;
+    return [{ depth, path, entry: e }, ...(e.type === 'directory' ? rows(e.contents, path, depth + 1) : [])];
+  });
+}
+
+/** "running", "terminated (Completed)", "waiting (ContainerCreating)". */
+function podState(s: ContainerState): { word: string; reason?: string; detail?: string } {
+  const [word = 'unknown', v = {}] = Object.entries(s)[0] ?? [];
+  return { word, ...(v.reason ? { reason: v.reason } : {}), ...(v.message ? { detail: v.message } : {}) };
+}
+
+function Files({ volume, onChanged }: { volume: string; onChanged: () => void }) {
+  const tree = useLoad(() => getJson<{ data: Entry[] }>('/em/files/list', { query: volumeQuery(volume) }).then((r) => r.data), [volume]);
+  const action = useAction();
+  const [dest, setDest] = useState('');
+  return (
+    <>
+      <ErrorNote error={tree.error} />
+      <ActionNote action={action} />
+      {tree.data && tree.data.length === 0 ? <p>The volume is empty.</p> : null}
+      {tree.data && tree.data.length > 0 ? (
+        <table class="tree">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Size</th>
+              <th scope="col">Time</th>
+              <th scope="col">Hash</th>
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows(tree.data).map(({ depth, path, entry }) => (
+              <tr key={path} data-path={path}>
+                <td style={{ paddingLeft: `${0.5 + depth * 1.25}rem` }}>
+                  {entry.name}
+                  {entry.type === 'directory' ? <span class="muted">/</span> : null}
+                </td>
+                <td>{entry.type === 'file' ? bytes(entry.size) : ''}</td>
+                <td>{entry.time}</td>
+                <td>
+                  <code>{entry.type === 'file' ? entry.hash : ''}</code>
+                </td>
+                <td class="actions">
+                  {entry.type === 'file' ? (
+                    <button type="button" class="small" aria-label={`Download ${path}`} onClick={() => action.run(() => download('/em/files/downlink', entry.name, { ...volumeQuery(volume), filepath: path }))}>
+                      Download
+                    </button>
+                  ) : null}
+                  <button
+                    type="button"
+                    class="small danger"
+                    aria-label={`Delete ${path}`}
+                    onClick={() =>
+                      action.run(async () => {
+                        if (!confirm(`Delete ${path}${entry.type === 'directory' ? ' and everything in it' : ''}?`)) return;
+                        await call('/em/files/delete', { form: new URLSearchParams({ ...volumeQuery(volume), filepath: path }) });
+                        await tree.reload();
+                        onChanged();
+                        return `Deleted ${path}`;
+                      })
+                    }
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <form
+        class="inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const form = e.target as HTMLFormElement;
+          const chosen = (form.elements.namedItem('files') as HTMLInputElement).files;
+          void action.run(async () => {
+            if (!chosen?.length) throw new Error('Choose one or more files to upload');
+            const body = new FormData();
+            for (const f of chosen) body.append('files', f, f.name);
+            if (dest.trim()) body.append('dest_path', dest.trim());
+            const v = volumeQuery(volume);
+            const res = await call('/em/files/uplink', { form: body, query: v });
+            const r = (await res.json()) as { data: { file_count: number; total_size_kb: number } };
+            form.reset();
+            await tree.reload();
+            onChanged();
+            return `Uplinked ${r.data.file_count} file${r.data.file_count === 1 ? '' : 's'} (${r.data.total_size_kb} KB)`;
+          });
+        }}
+      >
+        <label>
+          Files <input name="files" type="file" multiple required />
+        </label>
+        <label>
+          Into folder <input name="dest_path" value={dest} onInput={(e) => setDest((e.target as HTMLInputElement).value)} placeholder="(the volume's root)" />
+        </label>
+        <button type="submit" disabled={action.busy}>
+          Uplink
+        </button>
+      </form>
+    </>
+  );
+}
+
+function Pods() {
+  const pods = useLoad(() => getJson<{ data: Pod[] }>('/sim/pods').then((r) => r.data), [], 3000);
+  const [shown, setShown] = useState<string | null>(null);
+  const logs = useLoad(
+    async () => (shown ? getJson<{ message: string; data: { stdout: string; stderr: string } }>('/sim/pods/logs', { query: { pod_name: shown } }) : null),
+    [shown],
+    3000,
+  );
+  return (
+    <>
+      <ErrorNote error={pods.error} />
+      {pods.data && pods.data.length === 0 ? <p>No pods yet: run one with an operation, or POST /em/pod/run.</p> : null}
+      {pods.data && pods.data.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Pod</th>
+              <th scope="col">Image</th>
+              <th scope="col">Node</th>
+              <th scope="col">State</th>
+              <th scope="col">
+                <span class="sr-only">Logs</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {pods.data.map((p) => {
+              const s = podState(p.state);
+              return (
+                <tr key={p.pod_name} data-pod={p.pod_name}>
+                  <td>{p.pod_name}</td>
+                  <td>
+                    <code>{p.image}</code>
+                  </td>
+                  <td>{p.node}</td>
+                  <td>
+                    <State state={s.word} /> {s.reason ? <State state={s.reason} /> : null}
+                    {s.detail ? <div class="muted">{s.detail}</div> : null}
+                    {p.warning ? <div class="warning">{p.warning}</div> : null}
+                  </td>
+                  <td>
+                    <button type="button" class="small" aria-pressed={shown === p.pod_name} onClick={() => setShown(shown === p.pod_name ? null : p.pod_name)}>
+                      Logs
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      ) : null}
+      {shown && logs.data ? (
+        <div class="pod-logs">
+          <h3>Output of {shown}</h3>
+          <p class="hint">{logs.data.message}</p>
+          <pre role="log" data-testid="pod-logs">
+            {logs.data.data.stdout}
+            {logs.data.data.stderr ? `\n--- stderr ---\n${logs.data.data.stderr}` : ''}
+          </pre>
+        </div>
+      ) : (
+        <ErrorNote error={logs.error} />
+      )}
+    </>
+  );
+}
+
+function Images() {
+  const images = useLoad(() => getJson<{ data: Image[] }>('/em/pod/image/list').then((r) => r.data), []);
+  return (
+    <>
+      <ErrorNote error={images.error} />
+      {images.data && images.data.length === 0 ? (
+        <p>No images of yours yet: build one (POST /em/pod/image/build) or load one (POST /em/pod/image/load). The onboard catalog's images are not listed here; pods run them by name.</p>
+      ) : null}
+      {images.data && images.data.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Image</th>
+              <th scope="col">Architecture</th>
+              <th scope="col">Size</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {images.data.map((i) => (
+              <tr key={`${i.name}:${i.tag}`}>
+                <td>
+                  <code>
+                    {i.name}:{i.tag}
+                  </code>
+                </td>
+                <td>{i.architecture}</td>
+                <td>{bytes(i.size)}</td>
+                <td>{when(i.created)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </>
+  );
+}
+
+/** Onboard: each volume's files, the pods with their Kubernetes state and output, the images. */
+export function OnboardPage() {
+  const volumes = useLoad(() => getJson<{ data: Volume[] }>('/em/pvc/list').then((r) => r.data), []);
+  const [volume, setVolume] = useState('default');
+  const names = [...new Set(['default', ...(volumes.data ?? []).map((v) => v.pvc_name)])];
+  const info = volumes.data?.find((v) => v.pvc_name === volume);
+  return (
+    <>
+      <Section title="Volumes">
+        <ErrorNote error={volumes.error} />
+        <label>
+          Volume{' '}
+          <select value={volume} onChange={(e) => setVolume((e.target as HTMLSelectElement).value)}>
+            {names.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+        {info ? (
+          <span class="muted">
+            {' '}
+            {info.file_count} file{info.file_count === 1 ? '' : 's'}, {bytes(info.size)}, last used {when(info.last_used_at)}
+            {info.in_use_by.length ? `, in use by ${info.in_use_by.join(', ')}` : ''}
+          </span>
+        ) : null}
+        <Files volume={volume} key={volume} onChanged={() => void volumes.reload()} />
+      </Section>
+      <Section title="Pods">
+        <Pods />
+      </Section>
+      <Section title="Images">
+        <Images />
+      </Section>
+    </>
+  );
+}
