@@ -26,10 +26,12 @@ RUN if [ ! -d node_modules ]; then \
     fi
 COPY bin /app/bin
 COPY src /app/src
+COPY ui /app/ui
 COPY scripts/bundle.mjs /app/scripts/bundle.mjs
 COPY docker/entrypoint.sh /app/docker/entrypoint.sh
-# The sources bundled into one module (esbuild, which tsx brings): em-sim starts without compiling
-# TypeScript. Then the user em-sim runs as (uid 1000: node's own user in the official image), its
+# The sources bundled into one module (esbuild): em-sim starts without compiling TypeScript; and
+# the dashboard (ui/) bundled for the browser into dist/ui/, served at /ui. Then the user em-sim
+# runs as (uid 1000: node's own user in the official image), its
 # data volume and the folder a sim-config.yaml may be mounted into; and a check that it starts.
 RUN node /app/scripts/bundle.mjs && \
     mkdir -p /var/lib/em-sim /etc/em-sim && chown 1000:1000 /var/lib/em-sim && \

@@ -41,7 +41,7 @@ tag=${EM_SIM_IMAGE:-em-sim:$version}
 # same sources give the same image, which is then kept.
 sources_hash=$(
   {
-    find Dockerfile .dockerignore docker/entrypoint.sh scripts/bundle.mjs bin src package.json package-lock.json -type f -print0 | sort -z | xargs -0 sha256sum
+    find Dockerfile .dockerignore docker/entrypoint.sh scripts/bundle.mjs bin src ui package.json package-lock.json -type f -print0 | sort -z | xargs -0 sha256sum
     node -p process.version
     uname -m
   } | sha256sum | cut -c1-16
@@ -139,7 +139,7 @@ fi
 [[ -d node_modules ]] || die "node_modules is missing: run npm ci first (the offline image takes the modules installed here)"
 context=$work/context
 mkdir -p "$context/docker"
-cp -r Dockerfile .dockerignore bin src package.json package-lock.json "$context/"
+cp -r Dockerfile .dockerignore bin src ui package.json package-lock.json "$context/"
 cp docker/entrypoint.sh "$context/docker/"
 mkdir -p "$context/scripts"
 cp scripts/bundle.mjs "$context/scripts/"

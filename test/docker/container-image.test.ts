@@ -66,6 +66,9 @@ describe('the container image, through the Testcontainers module', () => {
     try {
       const health = await fetch(`${sim.getBaseUrl()}/sim/health`);
       expect(await health.json()).toEqual({ status: 'ok', version: expect.any(String) });
+      // The dashboard is bundled into the image.
+      expect(await (await fetch(`${sim.getBaseUrl()}/ui`)).text()).toContain('/ui/app.js');
+      expect((await fetch(`${sim.getBaseUrl()}/ui/app.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
       // The mounted configuration is read: the one user is tcuser, not client1.
       const refused = await fetch(`${sim.getBaseUrl()}/auth/`, { method: 'POST', body: new URLSearchParams({ username: 'client1', password: 'client1-password' }) });
       expect(refused.status).toBe(401);
