@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'preact/hooks';
 import { call, download, duration, getJson, when } from '../api.ts';
 import { ActionNote, ErrorNote, Section, State, useAction, useLoad } from '../components.tsx';
 
@@ -153,6 +154,14 @@ function Outputs({ execution, task }: { execution: Execution; task: TaskRun }) {
 export function ExecutionPage({ id }: { id: string }) {
   const exec = useLoad(() => getJson<Execution>(`/sim/executions/${encodeURIComponent(id)}`), [id], 1000, (d) => !d || !ENDED.includes(d.state));
   const action = useAction();
+  const logBox = useRef<HTMLPreElement>(null);
+  const lines = exec.data?.tasks.reduce((n, t) => n + t.logs.length, 0) ?? 0;
+  // The log follows: new lines scroll into view, unless the reader has scrolled up to read.
+  const atEnd = useRef(true);
+  useEffect(() => {
+    const box = logBox.current;
+    if (box && atEnd.current) box.scrollTop = box.scrollHeight;
+  }, [lines]);
   const e = exec.data;
   if (!e) return <ErrorNote error={exec.error} />;
   const ended = ENDED.includes(e.state);
@@ -228,7 +237,18 @@ export function ExecutionPage({ id }: { id: string }) {
         </tbody>
       </table>
       <h3>Logs</h3>
-      <pre class="logs" role="log" aria-live="polite" data-testid="execution-logs">
+      <pre
+        class="logs"
+        role="log"
+        aria-live="polite"
+        data-testid="execution-logs"
+        ref={logBox}
+        tabIndex={0}
+        onScroll={(ev) => {
+          const box = ev.currentTarget;
+          atEnd.current = box.scrollHeight - box.scrollTop - box.clientHeight < 24;
+        }}
+      >
         {logs.length ? logs.map((l) => `${when(l.time)} ${l.level.padEnd(5)} [${l.task}] ${l.message}\n`).join('') : 'No log lines yet.'}
       </pre>
     </Section>
