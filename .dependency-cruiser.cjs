@@ -125,9 +125,18 @@ module.exports = {
       severity: 'error',
       comment:
         'The dashboard (ui/) runs in the browser and reaches the simulator through the same /auth/, /em/* and /sim/* routes ' +
-        'a script uses: it imports nothing of src/, test/ or bench/, and nothing of src/ imports it (dist/ui/ is served as files).',
+        'a script uses: it imports nothing of src/ outside the domain, nor of test/ or bench/.',
       from: { path: '^ui/' },
-      to: { path: '^(src|test|bench)/' },
+      to: { path: '^(src/(?!domain/)|test/|bench/)' },
+    },
+    {
+      name: 'the-dashboard-takes-only-types-from-the-domain',
+      severity: 'error',
+      comment:
+        'The dashboard may read the shapes of the answers from the domain (`import type`: the execution record, a pod summary), ' +
+        'so that the page and the server cannot drift apart; no code of the domain runs in the browser.',
+      from: { path: '^ui/' },
+      to: { path: '^src/domain/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'nothing-imports-the-dashboard',

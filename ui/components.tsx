@@ -64,7 +64,13 @@ export function ErrorNote({ error }: { error: unknown }) {
 }
 
 /** Runs an action from a button, showing its error or a short success message. */
-export function useAction(): { busy: boolean; error: unknown; done: string | undefined; run: (f: () => Promise<string | void>) => Promise<void>; clear: () => void } {
+export function useAction(): {
+  busy: boolean;
+  error: unknown;
+  done: string | undefined;
+  run: (f: () => Promise<string | void>) => Promise<void>;
+  clear: () => void;
+} {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const [done, setDone] = useState<string | undefined>(undefined);
@@ -121,5 +127,43 @@ export function Section({ title, children, actions }: { title: string; children:
       </div>
       {children}
     </section>
+  );
+}
+
+/** A column heading; `hidden` ones are read by screen readers only (an actions column). */
+export type Heading = string | { hidden: string };
+
+/**
+ * A table of `rows` with one heading per column, or the `empty` sentence when there are none
+ * (nothing while they load). `row` renders one row, its key included.
+ */
+export function Table<T>({
+  rows,
+  head,
+  row,
+  empty,
+  class: className,
+}: {
+  rows: T[] | undefined;
+  head: Heading[];
+  row: (r: T) => ComponentChildren;
+  empty?: ComponentChildren;
+  class?: string;
+}) {
+  if (!rows) return null;
+  if (!rows.length) return empty ? <p>{empty}</p> : null;
+  return (
+    <table class={className}>
+      <thead>
+        <tr>
+          {head.map((h) => (
+            <th scope="col" key={typeof h === 'string' ? h : h.hidden}>
+              {typeof h === 'string' ? h : <span class="sr-only">{h.hidden}</span>}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{rows.map(row)}</tbody>
+    </table>
   );
 }

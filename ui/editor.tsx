@@ -44,7 +44,17 @@ function diagnostics(view: EditorView, check: Check): Diagnostic[] {
  * text: `initial` is read once, so a different text (another revision) needs a new `key`; feeding
  * every keystroke back as a prop would let a late render undo a newer edit.
  */
-export function YamlEditor({ initial, onChange, onCheck, label }: { initial: string; onChange: (t: string) => void; onCheck: (c: Check | null, error?: unknown) => void; label: string }) {
+export function YamlEditor({
+  initial,
+  onChange,
+  onCheck,
+  label,
+}: {
+  initial: string;
+  onChange: (t: string) => void;
+  onCheck: (c: Check | null, error?: unknown) => void;
+  label: string;
+}) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const handlers = useRef({ onChange, onCheck });

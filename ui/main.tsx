@@ -38,7 +38,11 @@ function SignIn() {
     try {
       await signIn(String(form.get('username') ?? ''), String(form.get('password') ?? ''));
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? new ApiError(401, 'INVALID_CREDENTIALS', 'That user and password are not in sim-config.yaml (users:)') : err);
+      setError(
+        err instanceof ApiError && err.status === 401
+          ? new ApiError(401, 'INVALID_CREDENTIALS', 'That user and password are not in sim-config.yaml (users:)')
+          : err,
+      );
     } finally {
       setBusy(false);
     }
@@ -46,7 +50,9 @@ function SignIn() {
   return (
     <main class="signin">
       <h1>em-sim</h1>
-      <p>Sign in with a user of the simulator (<code>users:</code> in sim-config.yaml; by default client1 / client1).</p>
+      <p>
+        Sign in with a user of the simulator (<code>users:</code> in sim-config.yaml; by default client1 / client1).
+      </p>
       <form onSubmit={submit}>
         <label>
           User <input name="username" autocomplete="username" required autofocus />

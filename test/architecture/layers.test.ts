@@ -30,7 +30,7 @@ describe('the layers', () => {
     expect(status, report).toBe(0);
   });
 
-  it('fail, naming the import, when the domain imports an adapter, the HTTP layer an adapter, or modules import each other', () => {
+  it('fail, naming the import, when the domain imports an adapter, the HTTP layer an adapter, the dashboard code of src/, or modules import each other', () => {
     // A tree of the same shape in a scratch folder, with one import of each forbidden kind.
     const put = (file: string, text: string) => {
       mkdirSync(path.dirname(path.join(fixture, file)), { recursive: true });
@@ -43,8 +43,15 @@ describe('the layers', () => {
     put('src/http/routes/pods.ts', "import { store } from '../../adapters/sqlite/store.ts';\nimport { pods } from '../../domain/pods/service.ts';\nexport const route = [store, pods];\n");
     put('src/domain/a.ts', "import { b } from './b.ts';\nexport const a = () => b;\n");
     put('src/domain/b.ts', "import { a } from './a.ts';\nexport const b = () => a;\n");
-    const { status, report } = cruise(fixture, ['src']);
+    // The dashboard: a type of the domain is fine, its code or an adapter is not.
+    put('ui/types-only.ts', "import type { Pods } from '../src/domain/pods/types.ts';\nexport type P = Pods;\n");
+    put('src/domain/pods/types.ts', 'export type Pods = string[];\n');
+    put('ui/page.ts', "import { pods } from '../src/domain/pods/service.ts';\nimport { store } from '../src/adapters/sqlite/store.ts';\nexport const page = [pods, store];\n");
+    const { status, report } = cruise(fixture, ['src', 'ui']);
     expect(status, report).not.toBe(0);
+    expect(report).toMatch(/the-dashboard-takes-only-types-from-the-domain: ui\/page\.ts → src\/domain\/pods\/service\.ts/);
+    expect(report).toMatch(/the-dashboard-talks-http-only: ui\/page\.ts → src\/adapters\/sqlite\/store\.ts/);
+    expect(report).not.toMatch(/ui\/types-only\.ts/);
     expect(report).toMatch(/domain-imports-only-the-domain: src\/domain\/pods\/service\.ts → src\/adapters\/sqlite\/store\.ts/);
     expect(report).toMatch(/domain-does-no-io: src\/domain\/ports\/fs-user\.ts → (node:)?fs/);
     expect(report).toMatch(/http-talks-to-the-domain-only: src\/http\/routes\/pods\.ts → src\/adapters\/sqlite\/store\.ts/);

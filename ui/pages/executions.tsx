@@ -1,52 +1,8 @@
 import { useEffect, useRef } from 'preact/hooks';
+import type { ExecutionRecord as Execution, TaskError, TaskRunRecord as TaskRun } from '../../src/domain/operations/execution.ts';
+import type { ExecutionSummary } from '../../src/domain/operations/operation-service.ts';
 import { call, download, duration, getJson, when } from '../api.ts';
-import { ActionNote, ErrorNote, Section, State, useAction, useLoad } from '../components.tsx';
-
-/** GET /sim/executions's entries. */
-interface ExecutionSummary {
-  id: string;
-  namespace: string;
-  operation: string;
-  revision: number;
-  state: string;
-  started: string | null;
-  ended: string | null;
-  tasks: number;
-  failed_tasks: string[];
-}
-
-interface TaskError {
-  code: number;
-  name: string;
-  message: string;
-}
-
-interface TaskRun {
-  id: string;
-  type: string;
-  state: string;
-  state_history: { state: string; date: string }[];
-  started: string | null;
-  ended: string | null;
-  duration_s: number | null;
-  outputs: Record<string, unknown> | null;
-  errors: TaskError[];
-  logs: { time: string; level: string; message: string }[];
-}
-
-/** GET /sim/executions/{id} (operations-decisions.md: the execution record). */
-interface Execution {
-  id: string;
-  namespace: string;
-  operation: string;
-  revision: number;
-  state: string;
-  state_history: { state: string; date: string }[];
-  started: string | null;
-  ended: string | null;
-  errors: TaskError[];
-  tasks: TaskRun[];
-}
+import { ActionNote, ErrorNote, Section, State, Table, useAction, useLoad } from '../components.tsx';
 
 const ENDED = ['COMPLETED', 'FAILED', 'KILLED'];
 
@@ -67,45 +23,33 @@ export function ExecutionsPage() {
   return (
     <Section title="Executions">
       <ErrorNote error={list.error} />
-      {list.data && list.data.length === 0 ? (
-        <p>
-          No executions yet. Execute an operation from <a href="#/operations">Operations</a>.
-        </p>
-      ) : null}
-      {list.data && list.data.length > 0 ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Execution</th>
-              <th scope="col">Operation</th>
-              <th scope="col">State</th>
-              <th scope="col">Started</th>
-              <th scope="col">Duration</th>
-              <th scope="col">Failed tasks</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.map((e) => (
-              <tr key={e.id}>
-                <td>
-                  <a href={`#/executions/${e.id}`}>
-                    <code>{e.id.slice(0, 8)}</code>
-                  </a>
-                </td>
-                <td>
-                  {e.namespace}/{e.operation} <span class="muted">rev. {e.revision}</span>
-                </td>
-                <td>
-                  <State state={e.state} />
-                </td>
-                <td>{when(e.started)}</td>
-                <td>{e.ended ? duration(seconds(e.started, e.ended)) : e.started ? 'running' : '—'}</td>
-                <td>{e.failed_tasks.join(', ') || '—'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <Table
+        rows={list.data}
+        empty={
+          <>
+            No executions yet. Execute an operation from <a href="#/operations">Operations</a>.
+          </>
+        }
+        head={['Execution', 'Operation', 'State', 'Started', 'Duration', 'Failed tasks']}
+        row={(e) => (
+          <tr key={e.id}>
+            <td>
+              <a href={`#/executions/${e.id}`}>
+                <code>{e.id.slice(0, 8)}</code>
+              </a>
+            </td>
+            <td>
+              {e.namespace}/{e.operation} <span class="muted">rev. {e.revision}</span>
+            </td>
+            <td>
+              <State state={e.state} />
+            </td>
+            <td>{when(e.started)}</td>
+            <td>{e.ended ? duration(seconds(e.started, e.ended)) : e.started ? 'running' : '—'}</td>
+            <td>{e.failed_tasks.join(', ') || '—'}</td>
+          </tr>
+        )}
+      />
     </Section>
   );
 }
@@ -121,9 +65,7 @@ function Outputs({ execution, task }: { execution: Execution; task: TaskRun }) {
       {typeof outputs.uri === 'string' ? (
         <button
           type="button"
-          onClick={() =>
-            action.run(() => download(outputs.uri as string, task.type === 'dphi.space.cg2.downlink' ? `${task.id}.zip` : `${task.id}.json`))
-          }
+          onClick={() => action.run(() => download(outputs.uri as string, task.type === 'dphi.space.cg2.downlink' ? `${task.id}.zip` : `${task.id}.json`))}
         >
           Download {task.type === 'dphi.space.cg2.downlink' ? 'the files (zip)' : 'the output'}
         </button>
@@ -134,7 +76,10 @@ function Outputs({ execution, task }: { execution: Execution; task: TaskRun }) {
           key={f.path}
           onClick={() =>
             action.run(() =>
-              download(`/sim/namespaces/${encodeURIComponent(execution.namespace)}/files/content`, f.path.split('/').pop()!, { path: f.path, version: f.version }),
+              download(`/sim/namespaces/${encodeURIComponent(execution.namespace)}/files/content`, f.path.split('/').pop()!, {
+                path: f.path,
+                version: f.version,
+              }),
             )
           }
         >
@@ -152,7 +97,12 @@ function Outputs({ execution, task }: { execution: Execution; task: TaskRun }) {
 
 /** One execution: state history, task runs, errors, outputs and logs; followed every second until it ends. */
 export function ExecutionPage({ id }: { id: string }) {
-  const exec = useLoad(() => getJson<Execution>(`/sim/executions/${encodeURIComponent(id)}`), [id], 1000, (d) => !d || !ENDED.includes(d.state));
+  const exec = useLoad(
+    () => getJson<Execution>(`/sim/executions/${encodeURIComponent(id)}`),
+    [id],
+    1000,
+    (d) => !d || !ENDED.includes(d.state),
+  );
   const action = useAction();
   const logBox = useRef<HTMLPreElement>(null);
   const lines = exec.data?.tasks.reduce((n, t) => n + t.logs.length, 0) ?? 0;
@@ -171,7 +121,12 @@ export function ExecutionPage({ id }: { id: string }) {
       title={`Execution ${e.id.slice(0, 8)}`}
       actions={
         ended ? null : (
-          <button type="button" class="danger" disabled={action.busy} onClick={() => action.run(async () => (await call(`/sim/executions/${e.id}/kill`, { method: 'POST' }), 'Killed'))}>
+          <button
+            type="button"
+            class="danger"
+            disabled={action.busy}
+            onClick={() => action.run(async () => (await call(`/sim/executions/${e.id}/kill`, { method: 'POST' }), 'Killed'))}
+          >
             Kill
           </button>
         )
@@ -202,40 +157,37 @@ export function ExecutionPage({ id }: { id: string }) {
         ))}
       </ol>
       <h3>Task runs</h3>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Task</th>
-            <th scope="col">State</th>
-            <th scope="col">Start</th>
-            <th scope="col">End</th>
-            <th scope="col">Duration</th>
-            <th scope="col">Errors</th>
-            <th scope="col">Outputs</th>
+      <Table
+        rows={e.tasks}
+        head={['Task', 'State', 'Start', 'End', 'Duration', 'Errors', 'Outputs']}
+        row={(t) => (
+          <tr key={t.id} data-task={t.id}>
+            <td>
+              <strong>{t.id}</strong>
+              <br />
+              <span class="muted">{t.type}</span>
+            </td>
+            <td>
+              <State state={t.state} />
+            </td>
+            <td>{when(t.started)}</td>
+            <td>{when(t.ended)}</td>
+            <td>{t.duration_s !== null ? duration(t.duration_s) : t.started ? 'running' : '—'}</td>
+            <td>
+              {t.errors.length
+                ? t.errors.map((x) => (
+                    <div key={errorLine(x)} class="task-error">
+                      {errorLine(x)}
+                    </div>
+                  ))
+                : '—'}
+            </td>
+            <td>
+              <Outputs execution={e} task={t} />
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {e.tasks.map((t) => (
-            <tr key={t.id} data-task={t.id}>
-              <td>
-                <strong>{t.id}</strong>
-                <br />
-                <span class="muted">{t.type}</span>
-              </td>
-              <td>
-                <State state={t.state} />
-              </td>
-              <td>{when(t.started)}</td>
-              <td>{when(t.ended)}</td>
-              <td>{t.duration_s !== null ? duration(t.duration_s) : t.started ? 'running' : '—'}</td>
-              <td>{t.errors.length ? t.errors.map((x) => <div key={errorLine(x)} class="task-error">{errorLine(x)}</div>) : '—'}</td>
-              <td>
-                <Outputs execution={e} task={t} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      />
       <h3>Logs</h3>
       <pre
         class="logs"

@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
+import type { ImageListItem as Image } from '../../src/domain/images/image-service.ts';
+import type { ContainerStateView, PodSummary as Pod } from '../../src/domain/pods/pod-status.ts';
 import { bytes, call, download, getJson, when } from '../api.ts';
-import { ActionNote, ErrorNote, Section, State, useAction, useLoad } from '../components.tsx';
+import { ActionNote, ErrorNote, Section, State, Table, useAction, useLoad } from '../components.tsx';
 
 /** GET /em/pvc/list's entries. */
 interface Volume {
@@ -17,26 +19,6 @@ type Entry =
   | { type: 'file'; name: string; size: string; time: string; hash: string }
   | { type: 'directory'; name: string; size: string; time: string; contents: Entry[] };
 
-/** A Kubernetes container state (GET /sim/pods). */
-type ContainerState = Record<string, { reason?: string; message?: string; exitCode?: number; startedAt?: string; finishedAt?: string }>;
-
-interface Pod {
-  pod_name: string;
-  image: string;
-  node: string;
-  generation: number;
-  state: ContainerState;
-  warning?: string;
-}
-
-interface Image {
-  name: string;
-  tag: string;
-  id: string;
-  size: number;
-  created: string;
-  architecture: string;
-}
 
 /** The volume's parameter: the default volume takes none; another is its pod_name. */
 const volumeQuery = (v: string): Record<string, string> => (v === 'default' ? {} : { pod_name: v });
@@ -50,7 +32,7 @@ function rows(entries: Entry[], prefix = '', depth = 0): { depth: number; path: 
 }
 
 /** "running", "terminated (Completed)", "waiting (ContainerCreating)". */
-function podState(s: ContainerState): { word: string; reason?: string; detail?: string } {
+function podState(s: ContainerStateView): { word: string; reason?: string; detail?: string } {
   const [word = 'unknown', v = {}] = Object.entries(s)[0] ?? [];
   return { word, ...(v.reason ? { reason: v.reason } : {}), ...(v.message ? { detail: v.message } : {}) };
 }
@@ -63,60 +45,53 @@ function Files({ volume, onChanged }: { volume: string; onChanged: () => void })
     <>
       <ErrorNote error={tree.error} />
       <ActionNote action={action} />
-      {tree.data && tree.data.length === 0 ? <p>The volume is empty.</p> : null}
-      {tree.data && tree.data.length > 0 ? (
-        <table class="tree">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Size</th>
-              <th scope="col">Time</th>
-              <th scope="col">Hash</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows(tree.data).map(({ depth, path, entry }) => (
-              <tr key={path} data-path={path}>
-                <td style={{ paddingLeft: `${0.5 + depth * 1.25}rem` }}>
-                  {entry.name}
-                  {entry.type === 'directory' ? <span class="muted">/</span> : null}
-                </td>
-                <td>{entry.type === 'file' ? bytes(entry.size) : ''}</td>
-                <td>{entry.time}</td>
-                <td>
-                  <code>{entry.type === 'file' ? entry.hash : ''}</code>
-                </td>
-                <td class="actions">
-                  {entry.type === 'file' ? (
-                    <button type="button" class="small" aria-label={`Download ${path}`} onClick={() => action.run(() => download('/em/files/downlink', entry.name, { ...volumeQuery(volume), filepath: path }))}>
-                      Download
-                    </button>
-                  ) : null}
-                  <button
-                    type="button"
-                    class="small danger"
-                    aria-label={`Delete ${path}`}
-                    onClick={() =>
-                      action.run(async () => {
-                        if (!confirm(`Delete ${path}${entry.type === 'directory' ? ' and everything in it' : ''}?`)) return;
-                        await call('/em/files/delete', { form: new URLSearchParams({ ...volumeQuery(volume), filepath: path }) });
-                        await tree.reload();
-                        onChanged();
-                        return `Deleted ${path}`;
-                      })
-                    }
-                  >
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <Table
+        class="tree"
+        rows={tree.data ? rows(tree.data) : undefined}
+        empty="The volume is empty."
+        head={['Name', 'Size', 'Time', 'Hash', { hidden: 'Actions' }]}
+        row={({ depth, path, entry }) => (
+          <tr key={path} data-path={path}>
+            <td style={{ paddingLeft: `${0.5 + depth * 1.25}rem` }}>
+              {entry.name}
+              {entry.type === 'directory' ? <span class="muted">/</span> : null}
+            </td>
+            <td>{entry.type === 'file' ? bytes(entry.size) : ''}</td>
+            <td>{entry.time}</td>
+            <td>
+              <code>{entry.type === 'file' ? entry.hash : ''}</code>
+            </td>
+            <td class="actions">
+              {entry.type === 'file' ? (
+                <button
+                  type="button"
+                  class="small"
+                  aria-label={`Download ${path}`}
+                  onClick={() => action.run(() => download('/em/files/downlink', entry.name, { ...volumeQuery(volume), filepath: path }))}
+                >
+                  Download
+                </button>
+              ) : null}
+              <button
+                type="button"
+                class="small danger"
+                aria-label={`Delete ${path}`}
+                onClick={() =>
+                  action.run(async () => {
+                    if (!confirm(`Delete ${path}${entry.type === 'directory' ? ' and everything in it' : ''}?`)) return;
+                    await call('/em/files/delete', { form: new URLSearchParams({ ...volumeQuery(volume), filepath: path }) });
+                    await tree.reload();
+                    onChanged();
+                    return `Deleted ${path}`;
+                  })
+                }
+              >
+                Delete
+              </button>
+            </td>
+          </tr>
+        )}
+      />
       <form
         class="inline"
         onSubmit={(e) => {
@@ -163,46 +138,33 @@ function Pods() {
   return (
     <>
       <ErrorNote error={pods.error} />
-      {pods.data && pods.data.length === 0 ? <p>No pods yet: run one with an operation, or POST /em/pod/run.</p> : null}
-      {pods.data && pods.data.length > 0 ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Pod</th>
-              <th scope="col">Image</th>
-              <th scope="col">Node</th>
-              <th scope="col">State</th>
-              <th scope="col">
-                <span class="sr-only">Logs</span>
-              </th>
+      <Table
+        rows={pods.data}
+        empty="No pods yet: run one with an operation, or POST /em/pod/run."
+        head={['Pod', 'Image', 'Node', 'State', { hidden: 'Logs' }]}
+        row={(p) => {
+          const s = podState(p.state);
+          return (
+            <tr key={p.pod_name} data-pod={p.pod_name}>
+              <td>{p.pod_name}</td>
+              <td>
+                <code>{p.image}</code>
+              </td>
+              <td>{p.node}</td>
+              <td>
+                <State state={s.word} /> {s.reason ? <State state={s.reason} /> : null}
+                {s.detail ? <div class="muted">{s.detail}</div> : null}
+                {p.warning ? <div class="warning">{p.warning}</div> : null}
+              </td>
+              <td>
+                <button type="button" class="small" aria-pressed={shown === p.pod_name} onClick={() => setShown(shown === p.pod_name ? null : p.pod_name)}>
+                  Logs
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {pods.data.map((p) => {
-              const s = podState(p.state);
-              return (
-                <tr key={p.pod_name} data-pod={p.pod_name}>
-                  <td>{p.pod_name}</td>
-                  <td>
-                    <code>{p.image}</code>
-                  </td>
-                  <td>{p.node}</td>
-                  <td>
-                    <State state={s.word} /> {s.reason ? <State state={s.reason} /> : null}
-                    {s.detail ? <div class="muted">{s.detail}</div> : null}
-                    {p.warning ? <div class="warning">{p.warning}</div> : null}
-                  </td>
-                  <td>
-                    <button type="button" class="small" aria-pressed={shown === p.pod_name} onClick={() => setShown(shown === p.pod_name ? null : p.pod_name)}>
-                      Logs
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      ) : null}
+          );
+        }}
+      />
       {shown && logs.data ? (
         <div class="pod-logs">
           <h3>Output of {shown}</h3>
@@ -224,35 +186,23 @@ function Images() {
   return (
     <>
       <ErrorNote error={images.error} />
-      {images.data && images.data.length === 0 ? (
-        <p>No images of yours yet: build one (POST /em/pod/image/build) or load one (POST /em/pod/image/load). The onboard catalog's images are not listed here; pods run them by name.</p>
-      ) : null}
-      {images.data && images.data.length > 0 ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Image</th>
-              <th scope="col">Architecture</th>
-              <th scope="col">Size</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {images.data.map((i) => (
-              <tr key={`${i.name}:${i.tag}`}>
-                <td>
-                  <code>
-                    {i.name}:{i.tag}
-                  </code>
-                </td>
-                <td>{i.architecture}</td>
-                <td>{bytes(i.size)}</td>
-                <td>{when(i.created)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <Table
+        rows={images.data}
+        empty="No images of yours yet: build one (POST /em/pod/image/build) or load one (POST /em/pod/image/load). The onboard catalog's images are not listed here; pods run them by name."
+        head={['Image', 'Architecture', 'Size', 'Created']}
+        row={(i) => (
+          <tr key={`${i.name}:${i.tag}`}>
+            <td>
+              <code>
+                {i.name}:{i.tag}
+              </code>
+            </td>
+            <td>{i.architecture}</td>
+            <td>{bytes(i.size)}</td>
+            <td>{when(i.created)}</td>
+          </tr>
+        )}
+      />
     </>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call, getJson, when } from '../api.ts';
-import { ActionNote, ErrorNote, Section, useAction, useLoad } from '../components.tsx';
+import { ActionNote, ErrorNote, Section, Table, useAction, useLoad } from '../components.tsx';
 import { YamlEditor, type Check, type Problem } from '../editor.tsx';
 
 /** GET /sim/operations's entries. */
@@ -61,49 +61,36 @@ export function OperationsPage() {
     >
       <ErrorNote error={list.error} />
       <ActionNote action={action} />
-      {list.data && list.data.length === 0 ? <p>No operations yet. Write one with “New operation”; saving or executing it keeps a revision.</p> : null}
-      {list.data && list.data.length > 0 ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Namespace</th>
-              <th scope="col">Operation</th>
-              <th scope="col">Revision</th>
-              <th scope="col">Saved</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.map((o) => (
-              <tr key={`${o.namespace}/${o.operation}`}>
-                <td>{o.namespace}</td>
-                <td>
-                  <a href={`#/operations/${encodeURIComponent(o.namespace)}/${encodeURIComponent(o.operation)}`}>{o.operation}</a>
-                </td>
-                <td>{o.revision}</td>
-                <td>{when(o.created)}</td>
-                <td>
-                  <button
-                    type="button"
-                    disabled={action.busy}
-                    aria-label={`Execute ${o.namespace}/${o.operation}`}
-                    onClick={() =>
-                      action.run(async () => {
-                        const saved = await getJson<SavedOperation>(`/sim/operations/${encodeURIComponent(o.namespace)}/${encodeURIComponent(o.operation)}`);
-                        location.hash = `#/executions/${await execute(saved.source)}`;
-                      })
-                    }
-                  >
-                    Execute
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <Table
+        rows={list.data}
+        empty="No operations yet. Write one with “New operation”; saving or executing it keeps a revision."
+        head={['Namespace', 'Operation', 'Revision', 'Saved', { hidden: 'Actions' }]}
+        row={(o) => (
+          <tr key={`${o.namespace}/${o.operation}`}>
+            <td>{o.namespace}</td>
+            <td>
+              <a href={`#/operations/${encodeURIComponent(o.namespace)}/${encodeURIComponent(o.operation)}`}>{o.operation}</a>
+            </td>
+            <td>{o.revision}</td>
+            <td>{when(o.created)}</td>
+            <td>
+              <button
+                type="button"
+                disabled={action.busy}
+                aria-label={`Execute ${o.namespace}/${o.operation}`}
+                onClick={() =>
+                  action.run(async () => {
+                    const saved = await getJson<SavedOperation>(`/sim/operations/${encodeURIComponent(o.namespace)}/${encodeURIComponent(o.operation)}`);
+                    location.hash = `#/executions/${await execute(saved.source)}`;
+                  })
+                }
+              >
+                Execute
+              </button>
+            </td>
+          </tr>
+        )}
+      />
     </Section>
   );
 }
@@ -139,10 +126,7 @@ function ProblemList({ check, error }: { check: Check | null; error: unknown }) 
 /** The editor: a new operation, or one saved (its latest revision or the one in the address). */
 export function OperationEditor({ namespace, id, revision }: { namespace?: string; id?: string; revision?: string }) {
   const path = namespace && id ? `/sim/operations/${encodeURIComponent(namespace)}/${encodeURIComponent(id)}` : null;
-  const saved = useLoad(
-    async () => (path ? getJson<SavedOperation>(path, { query: { revision } }) : null),
-    [path, revision],
-  );
+  const saved = useLoad(async () => (path ? getJson<SavedOperation>(path, { query: { revision } }) : null), [path, revision]);
   const [text, setText] = useState<string | null>(null);
   const [check, setCheck] = useState<{ check: Check | null; error?: unknown }>({ check: null });
   const action = useAction();
@@ -182,7 +166,13 @@ export function OperationEditor({ namespace, id, revision }: { namespace?: strin
         </p>
       ) : null}
       <div class="editor-layout">
-        <YamlEditor key={`${path ?? 'new'}@${saved.data?.revision ?? 0}`} label="Operation YAML" initial={saved.data?.source ?? TEMPLATE} onChange={setText} onCheck={(c, error) => setCheck({ check: c, error })} />
+        <YamlEditor
+          key={`${path ?? 'new'}@${saved.data?.revision ?? 0}`}
+          label="Operation YAML"
+          initial={saved.data?.source ?? TEMPLATE}
+          onChange={setText}
+          onCheck={(c, error) => setCheck({ check: c, error })}
+        />
         <aside aria-label="Problems" aria-live="polite">
           <h3>Check</h3>
           <ProblemList check={check.check} error={check.error} />

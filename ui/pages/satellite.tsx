@@ -2,35 +2,10 @@ import * as Plot from '@observablehq/plot';
 import { feature } from 'topojson-client';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import land110 from 'world-atlas/land-110m.json' with { type: 'json' };
+import type { UsageTotal } from '../../src/domain/ports/usage-store.ts';
+import type { SatelliteTimeline as Timeline, Span } from '../../src/domain/satellite-timeline.ts';
 import { call, getJson, when, type ClockState } from '../api.ts';
-import { ActionNote, ErrorNote, Section, State, useAction, useLoad } from '../components.tsx';
-
-interface Span {
-  start: string;
-  end: string;
-}
-
-/** GET /sim/satellite (src/domain/satellite-timeline.ts). */
-interface Timeline {
-  now: string;
-  from: string;
-  to: string;
-  period_seconds: number;
-  position: { time: string; latitude: number; longitude: number; altitude_km: number; sunlit: boolean };
-  orbits: (Span & { number: number })[];
-  nodes: { node: string; powered: Span[] }[];
-  busy: Span[];
-  eclipses: Span[];
-  runs: { pod_name: string; node: string; phase: string; due: string; started: string | null; finished: string | null; reason: string | null }[];
-  ground_track: { time: string; latitude: number; longitude: number }[];
-}
-
-interface Usage {
-  service: string;
-  model: string;
-  calls: number;
-  [k: string]: unknown;
-}
+import { ActionNote, ErrorNote, Section, State, Table, useAction, useLoad } from '../components.tsx';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const LAND = feature(land110 as any, (land110 as any).objects.land);
@@ -59,8 +34,16 @@ function timelineChart(t: Timeline, width: number): Element {
   const endOf = (start: string, end: Date) => new Date(Math.max(end.getTime(), Date.parse(start) + least));
   const runBars = t.runs
     .filter((r) => r.started)
-    .map((r) => ({ row: `pod ${r.pod_name}`, start: d(r.started!), end: endOf(r.started!, r.finished ? d(r.finished) : now), what: `${r.pod_name} ${r.phase}${r.reason ? ` (${r.reason})` : ''} on ${r.node}`, phase: r.phase }));
-  const due = t.runs.filter((r) => !r.started).map((r) => ({ row: `pod ${r.pod_name}`, at: d(r.due), what: `${r.pod_name} scheduled on ${r.node} at ${when(r.due)}` }));
+    .map((r) => ({
+      row: `pod ${r.pod_name}`,
+      start: d(r.started!),
+      end: endOf(r.started!, r.finished ? d(r.finished) : now),
+      what: `${r.pod_name} ${r.phase}${r.reason ? ` (${r.reason})` : ''} on ${r.node}`,
+      phase: r.phase,
+    }));
+  const due = t.runs
+    .filter((r) => !r.started)
+    .map((r) => ({ row: `pod ${r.pod_name}`, at: d(r.due), what: `${r.pod_name} scheduled on ${r.node} at ${when(r.due)}` }));
   return Plot.plot({
     width,
     height: 60 + rows.length * 34,
@@ -69,12 +52,29 @@ function timelineChart(t: Timeline, width: number): Element {
     x: { type: 'utc', domain: [d(t.from), d(t.to)], label: 'simulated time (UTC)', tickFormat: (x: Date) => x.toISOString().slice(11, 16) },
     y: { domain: rows, label: null },
     marks: [
-      Plot.ruleX(t.orbits.slice(1).map((o) => d(o.start)), { stroke: '#bbb', strokeDasharray: '3,3' }),
-      Plot.text(t.orbits, { x: (o: Span) => new Date((Date.parse(o.start) + Date.parse(o.end)) / 2), text: (o: { number: number }) => `orbit ${o.number}`, frameAnchor: 'top', dy: -2, fill: '#777' }),
+      Plot.ruleX(
+        t.orbits.slice(1).map((o) => d(o.start)),
+        { stroke: '#bbb', strokeDasharray: '3,3' },
+      ),
+      Plot.text(t.orbits, {
+        x: (o: Span) => new Date((Date.parse(o.start) + Date.parse(o.end)) / 2),
+        text: (o: { number: number }) => `orbit ${o.number}`,
+        frameAnchor: 'top',
+        dy: -2,
+        fill: '#777',
+      }),
       Plot.barX(powered, { x1: 'start', x2: 'end', y: 'row', fill: '#2e8b57', title: 'what', insetTop: 4, insetBottom: 4 }),
       Plot.barX(busy, { x1: 'start', x2: 'end', y: 'row', fill: '#d9822b', title: 'what', insetTop: 4, insetBottom: 4 }),
       Plot.barX(eclipse, { x1: 'start', x2: 'end', y: 'row', fill: '#44475a', title: 'what', insetTop: 4, insetBottom: 4 }),
-      Plot.barX(runBars, { x1: 'start', x2: 'end', y: 'row', fill: (r: { phase: string }) => (r.phase === 'terminated' ? '#5b7fbf' : '#1f6feb'), title: 'what', insetTop: 6, insetBottom: 6 }),
+      Plot.barX(runBars, {
+        x1: 'start',
+        x2: 'end',
+        y: 'row',
+        fill: (r: { phase: string }) => (r.phase === 'terminated' ? '#5b7fbf' : '#1f6feb'),
+        title: 'what',
+        insetTop: 6,
+        insetBottom: 6,
+      }),
       Plot.dot(due, { x: 'at', y: 'row', r: 6, fill: 'white', stroke: '#1f6feb', strokeWidth: 2, title: 'what' }),
       Plot.ruleX([now], { stroke: '#c0392b', strokeWidth: 2 }),
       Plot.text([now], { x: (x: Date) => x, text: () => 'now', frameAnchor: 'bottom', dy: 14, fill: '#c0392b' }),
@@ -94,7 +94,14 @@ function mapChart(t: Timeline, width: number): Element {
       Plot.graticule({ stroke: '#ccd' }),
       Plot.geo(LAND, { fill: '#cfd8c0', stroke: '#9aa58a' }),
       Plot.geo(track, { stroke: '#1f6feb', strokeWidth: 1.5 }),
-      Plot.dot([t.position], { x: 'longitude', y: 'latitude', r: 6, fill: t.position.sunlit ? '#f5b700' : '#44475a', stroke: 'black', title: () => `CG2 now: ${t.position.latitude.toFixed(1)}°, ${t.position.longitude.toFixed(1)}°` }),
+      Plot.dot([t.position], {
+        x: 'longitude',
+        y: 'latitude',
+        r: 6,
+        fill: t.position.sunlit ? '#f5b700' : '#44475a',
+        stroke: 'black',
+        title: () => `CG2 now: ${t.position.latitude.toFixed(1)}°, ${t.position.longitude.toFixed(1)}°`,
+      }),
     ],
   });
 }
@@ -142,7 +149,7 @@ function ClockControls({ onMoved }: { onMoved: () => void }) {
 export function SatellitePage() {
   const [hours, setHours] = useState(3);
   const timeline = useLoad(() => getJson<Timeline>('/sim/satellite', { query: { hours } }), [hours], 10_000);
-  const usage = useLoad(() => getJson<{ data: Usage[] }>('/sim/services/usage').then((r) => r.data), []);
+  const usage = useLoad(() => getJson<{ data: UsageTotal[] }>('/sim/services/usage').then((r) => r.data), []);
   const [width, setWidth] = useState(Math.min(1100, Math.max(600, innerWidth - 80)));
   useEffect(() => {
     const onResize = () => setWidth(Math.min(1100, Math.max(600, innerWidth - 80)));
@@ -177,35 +184,23 @@ export function SatellitePage() {
             </p>
             <Chart label="Timeline of the next orbits" make={() => timelineChart(t, width)} deps={[t, width]} />
             <h3>Your runs</h3>
-            {t.runs.length === 0 ? <p>None in this range. A pod run with a scheduled_time shows here before it starts.</p> : null}
-            {t.runs.length ? (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Pod</th>
-                    <th scope="col">Node</th>
-                    <th scope="col">Phase</th>
-                    <th scope="col">Due</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Finished</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {t.runs.map((r) => (
-                    <tr key={r.pod_name} data-run={r.pod_name}>
-                      <td>{r.pod_name}</td>
-                      <td>{r.node}</td>
-                      <td>
-                        <State state={r.phase} /> {r.reason ? <State state={r.reason} /> : null}
-                      </td>
-                      <td>{when(r.due)}</td>
-                      <td>{when(r.started)}</td>
-                      <td>{when(r.finished)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            ) : null}
+            <Table
+              rows={t.runs}
+              empty="None in this range. A pod run with a scheduled_time shows here before it starts."
+              head={['Pod', 'Node', 'Phase', 'Due', 'Started', 'Finished']}
+              row={(r) => (
+                <tr key={r.pod_name} data-run={r.pod_name}>
+                  <td>{r.pod_name}</td>
+                  <td>{r.node}</td>
+                  <td>
+                    <State state={r.phase} /> {r.reason ? <State state={r.reason} /> : null}
+                  </td>
+                  <td>{when(r.due)}</td>
+                  <td>{when(r.started)}</td>
+                  <td>{when(r.finished)}</td>
+                </tr>
+              )}
+            />
           </>
         ) : null}
       </Section>
@@ -213,7 +208,8 @@ export function SatellitePage() {
         {t ? (
           <>
             <p>
-              Now over {t.position.latitude.toFixed(2)}°, {t.position.longitude.toFixed(2)}° at {t.position.altitude_km.toFixed(0)} km, {t.position.sunlit ? 'in sunlight' : 'in eclipse'} (the telemetry twin's SGP4 orbit).
+              Now over {t.position.latitude.toFixed(2)}°, {t.position.longitude.toFixed(2)}° at {t.position.altitude_km.toFixed(0)} km,{' '}
+              {t.position.sunlit ? 'in sunlight' : 'in eclipse'} (the telemetry twin's SGP4 orbit).
             </p>
             <Chart label="Ground track on a map of the world" make={() => mapChart(t, width)} deps={[t, width]} />
           </>
@@ -221,36 +217,26 @@ export function SatellitePage() {
       </Section>
       <Section title="Onboard models">
         <ErrorNote error={usage.error} />
-        {usage.data && usage.data.length === 0 ? <p>No calls to the onboard models yet.</p> : null}
-        {usage.data && usage.data.length ? (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Service</th>
-                <th scope="col">Model</th>
-                <th scope="col">Calls</th>
-                <th scope="col">Details</th>
+        <Table
+          rows={usage.data}
+          empty="No calls to the onboard models yet."
+          head={['Service', 'Model', 'Calls', 'Details']}
+          row={(u) => {
+            const { service, model, calls, ...rest } = u;
+            return (
+              <tr key={`${service}/${model}`}>
+                <td>{service}</td>
+                <td>{model}</td>
+                <td>{calls}</td>
+                <td class="muted">
+                  {Object.entries(rest)
+                    .map(([k, v]) => `${k}: ${v}`)
+                    .join(', ')}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {usage.data.map((u) => {
-                const { service, model, calls, ...rest } = u;
-                return (
-                  <tr key={`${service}/${model}`}>
-                    <td>{service}</td>
-                    <td>{model}</td>
-                    <td>{calls}</td>
-                    <td class="muted">
-                      {Object.entries(rest)
-                        .map(([k, v]) => `${k}: ${v}`)
-                        .join(', ')}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        ) : null}
+            );
+          }}
+        />
       </Section>
     </>
   );
