@@ -31,9 +31,10 @@ function dashboardIsStale() {
   return readdirSync(`${root}ui`, { recursive: true, withFileTypes: true }).some((e) => !e.isDirectory() && statSync(`${e.parentPath ?? e.path}/${e.name}`).mtimeMs > built);
 }
 
-if (dashboardIsStale()) {
+// Only `em-sim start` serves the dashboard; other commands do not wait for it.
+if (process.argv[2] === 'start' && dashboardIsStale()) {
   const built = spawnSync(process.execPath, [`${root}scripts/bundle.mjs`], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (built.status !== 0) process.stderr.write('em-sim: the dashboard could not be rebuilt (see above); /ui may be out of date\n');
+  if (built.status !== 0) process.stderr.write('em-sim: the dashboard could not be rebuilt (see above); /ui serves the last build, if any\n');
 }
 
 if (bundleIsFresh()) {

@@ -8,7 +8,7 @@
 // dist/ui/: index.html, app.js, app.css, served at /ui by src/http/routes/ui.ts, offline.
 // Run by `npm install` (prepare), `npm test` and the container image's build; `node
 // scripts/bundle.mjs` by hand.
-import { copyFileSync, mkdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -50,25 +50,36 @@ utimesSync(out, begun, begun);
 process.stderr.write(`bundle: ${path.relative(process.cwd(), out)} in ${Math.round(performance.now() - started)} ms\n`);
 
 // The dashboard: one browser module and its styles, minified, everything inlined (the world's
-// land outline too), so that /ui works offline. Rebuilt whole into a fresh folder.
+// land outline too), so that /ui works offline. Built whole into a fresh folder that then takes
+// dist/ui's place, so a simulator serving it never sees a half-built one, and a failed build
+// leaves the last good one.
 const uiStarted = performance.now();
-const uiOut = path.join(root, 'dist/ui');
+const uiDist = path.join(root, 'dist/ui');
+const uiOut = path.join(root, `dist/.ui-${process.pid}`);
 rmSync(uiOut, { recursive: true, force: true });
 mkdirSync(uiOut, { recursive: true });
-await build({
-  entryPoints: { app: path.join(root, 'ui/main.tsx') },
-  outdir: uiOut,
-  bundle: true,
-  platform: 'browser',
-  format: 'esm',
-  target: ['chrome110', 'firefox110', 'safari16'],
-  jsx: 'automatic',
-  jsxImportSource: 'preact',
-  minify: true,
-  sourcemap: 'linked',
-  legalComments: 'linked',
-  logLevel: 'warning',
-});
-copyFileSync(path.join(root, 'ui/index.html'), path.join(uiOut, 'index.html'));
-utimesSync(path.join(uiOut, 'index.html'), begun, begun);
-process.stderr.write(`bundle: ${path.relative(process.cwd(), uiOut)}/ in ${Math.round(performance.now() - uiStarted)} ms\n`);
+try {
+  await build({
+    entryPoints: { app: path.join(root, 'ui/main.tsx') },
+    outdir: uiOut,
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: ['chrome110', 'firefox110', 'safari16'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    minify: true,
+    sourcemap: 'linked',
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+  copyFileSync(path.join(root, 'ui/index.html'), path.join(uiOut, 'index.html'));
+  utimesSync(path.join(uiOut, 'index.html'), begun, begun);
+  const old = path.join(root, `dist/.ui-old-${process.pid}`);
+  if (existsSync(uiDist)) renameSync(uiDist, old);
+  renameSync(uiOut, uiDist);
+  rmSync(old, { recursive: true, force: true });
+} finally {
+  rmSync(uiOut, { recursive: true, force: true });
+}
+process.stderr.write(`bundle: ${path.relative(process.cwd(), uiDist)}/ in ${Math.round(performance.now() - uiStarted)} ms\n`);

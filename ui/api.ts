@@ -68,11 +68,24 @@ async function errorOf(res: Response): Promise<ApiError> {
     const body = JSON.parse(text) as Record<string, unknown>;
     const message = typeof body.message === 'string' ? body.message : typeof body.detail === 'string' ? body.detail : text;
     const retry = res.headers.get('Retry-After');
-    return new ApiError(res.status, typeof body.error === 'string' ? body.error : `HTTP_${res.status}`, message, body, retry === null ? null : Number(retry));
+    return new ApiError(res.status, typeof body.error === 'string' ? body.error : String(res.status), message, body, retry === null ? null : Number(retry));
   } catch {
-    return new ApiError(res.status, `HTTP_${res.status}`, text || res.statusText);
+    return new ApiError(res.status, String(res.status), text || res.statusText);
   }
 }
+
+/** Whether a JWT's `exp` is less than `seconds` away (unreadable: no). */
+function expiresWithin(token: string, seconds: number): boolean {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: number };
+    return typeof payload.exp === 'number' && payload.exp * 1000 - Date.now() < seconds * 1000;
+  } catch {
+    return false;
+  }
+}
+
+/** Sent on `window` when the dashboard moved the simulated clock: what shows the time reloads it. */
+export const CLOCK_MOVED = 'em-sim:clock-moved';
 
 async function refreshed(s: Session): Promise<Session | null> {
   const res = await fetch('/auth/refresh', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh: s.refresh }) });
@@ -91,6 +104,8 @@ export interface CallOptions {
   yaml?: string;
   form?: FormData | URLSearchParams;
   body?: Blob;
+  /** A poll, not the user's action: sent with X-EM-Sim-Poll: 1 (kept out of /sim/requests, logged at debug). */
+  poll?: boolean;
 }
 
 /**
@@ -130,7 +145,7 @@ async function send(path: string, o: CallOptions): Promise<Response> {
   for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) params.set(k, String(v));
   const url = params.size ? `${path}?${params}` : path;
   const attempt = (token: string) => {
-    const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
+    const headers: Record<string, string> = { Authorization: `Bearer ${token}`, ...(o.poll ? { 'X-EM-Sim-Poll': '1' } : {}) };
     let body: BodyInit | undefined;
     if (o.json !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -145,6 +160,8 @@ async function send(path: string, o: CallOptions): Promise<Response> {
     }
     return fetch(url, { method: o.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
   };
+  // An access token about to expire (its `exp`) is refreshed first, instead of being refused.
+  if (expiresWithin(s.access, 20)) s = (await refreshed(s)) ?? s;
   let res = await attempt(s.access);
   if (res.status === 401) {
     s = await refreshed(s);

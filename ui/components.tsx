@@ -11,43 +11,52 @@ export interface Loaded<T> {
 }
 
 /**
- * Loads `load()` now and whenever `deps` change; with `everyMs`, again every so often while
- * `keepPolling(data)` says so (an execution that has not ended, a pod that runs).
+ * Loads `load({poll})` now and whenever `deps` change; with `everyMs`, again every so often
+ * (`poll: true`, which the page passes on as X-EM-Sim-Poll) while `keepPolling(data, error)` says so
+ * (an execution that has not ended; not one that does not exist). Only the newest load's answer is
+ * kept: an older one arriving late is dropped.
  */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[], everyMs?: number, keepPolling: (data: T | undefined) => boolean = () => true): Loaded<T> {
+export function useLoad<T>(
+  load: (o: { poll: boolean }) => Promise<T>,
+  deps: unknown[],
+  everyMs?: number,
+  keepPolling: (data: T | undefined, error: unknown) => boolean = (_d, error) => !(error instanceof ApiError && error.status === 404),
+): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [loading, setLoading] = useState(true);
-  const alive = useRef(true);
-  const reload = useCallback(async () => {
+  const newest = useRef(0);
+  const run = useCallback(async (poll: boolean) => {
+    const mine = ++newest.current;
     try {
-      const next = await load();
-      if (!alive.current) return;
+      const next = await load({ poll });
+      if (mine !== newest.current) return;
       setData(next);
       setError(undefined);
     } catch (err) {
-      if (alive.current) setError(err);
+      if (mine === newest.current) setError(err);
     } finally {
-      if (alive.current) setLoading(false);
+      if (mine === newest.current) setLoading(false);
     }
   }, deps);
+  const reload = useCallback(() => run(false), [run]);
   useEffect(() => {
-    alive.current = true;
     setLoading(true);
-    void reload();
+    void run(false);
     return () => {
-      alive.current = false;
+      // Unmounted, or deps changed: whatever is in flight is no longer the newest.
+      newest.current++;
     };
-  }, [reload]);
-  const latest = useRef(data);
-  latest.current = data;
+  }, [run]);
+  const latest = useRef({ data, error });
+  latest.current = { data, error };
   useEffect(() => {
     if (!everyMs) return undefined;
     const timer = setInterval(() => {
-      if (keepPolling(latest.current)) void reload();
+      if (keepPolling(latest.current.data, latest.current.error)) void run(true);
     }, everyMs);
     return () => clearInterval(timer);
-  }, [reload, everyMs]);
+  }, [run, everyMs]);
   return { data, error, loading, reload };
 }
 
@@ -153,17 +162,19 @@ export function Table<T>({
   if (!rows) return null;
   if (!rows.length) return empty ? <p>{empty}</p> : null;
   return (
-    <table class={className}>
-      <thead>
-        <tr>
-          {head.map((h) => (
-            <th scope="col" key={typeof h === 'string' ? h : h.hidden}>
-              {typeof h === 'string' ? h : <span class="sr-only">{h.hidden}</span>}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>{rows.map(row)}</tbody>
-    </table>
+    <div class="table-wrap">
+      <table class={className}>
+        <thead>
+          <tr>
+            {head.map((h) => (
+              <th scope="col" key={typeof h === 'string' ? h : h.hidden}>
+                {typeof h === 'string' ? h : <span class="sr-only">{h.hidden}</span>}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{rows.map(row)}</tbody>
+      </table>
+    </div>
   );
 }

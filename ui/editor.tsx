@@ -17,6 +17,9 @@ export interface Problem {
 /** What the check says about the editor's text. */
 export interface Check {
   valid: boolean;
+  /** When valid: where saving or executing it puts it. */
+  namespace?: string;
+  operation?: string;
   errors: Problem[];
   warnings: Problem[];
 }
@@ -44,16 +47,28 @@ function diagnostics(view: EditorView, check: Check): Diagnostic[] {
  * text: `initial` is read once, so a different text (another revision) needs a new `key`; feeding
  * every keystroke back as a prop would let a late render undo a newer edit.
  */
+/** Puts the cursor at a 1-based line and column of the editor, scrolls there and focuses the editor. */
+export function goTo(view: EditorView, line: number, column: number): void {
+  const doc = view.state.doc;
+  const l = doc.line(Math.min(Math.max(line, 1), doc.lines));
+  const pos = Math.min(l.from + Math.max(column - 1, 0), l.to);
+  view.dispatch({ selection: { anchor: pos }, scrollIntoView: true });
+  view.focus();
+}
+
 export function YamlEditor({
   initial,
   onChange,
   onCheck,
   label,
+  onView,
 }: {
   initial: string;
   onChange: (t: string) => void;
   onCheck: (c: Check | null, error?: unknown) => void;
   label: string;
+  /** Gets the editor's view once made (to move its cursor to a problem). */
+  onView?: (view: EditorView) => void;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
@@ -94,6 +109,7 @@ export function YamlEditor({
         ],
       }),
     });
+    onView?.(view.current);
     return () => view.current?.destroy();
   }, []);
 

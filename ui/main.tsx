@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, getJson, onSession, session, signIn, signOut, when, type ClockState } from './api.ts';
+import { CLOCK_MOVED, getJson, onSession, session, signIn, signOut, when, type ClockState } from './api.ts';
 import { ErrorNote, useLoad } from './components.tsx';
 import { ExecutionPage, ExecutionsPage } from './pages/executions.tsx';
 import { NamespacesPage } from './pages/namespaces.tsx';
@@ -17,7 +17,15 @@ interface Route {
 
 function currentRoute(): Route {
   const [path = '', query = ''] = location.hash.replace(/^#/, '').split('?');
-  return { parts: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query) };
+  // A malformed escape (%ZZ) is kept as typed: the page then says what it did not find.
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  };
+  return { parts: path.split('/').filter(Boolean).map(decode), query: new URLSearchParams(query) };
 }
 
 const PAGES = [
@@ -38,11 +46,7 @@ function SignIn() {
     try {
       await signIn(String(form.get('username') ?? ''), String(form.get('password') ?? ''));
     } catch (err) {
-      setError(
-        err instanceof ApiError && err.status === 401
-          ? new ApiError(401, 'INVALID_CREDENTIALS', 'That user and password are not in sim-config.yaml (users:)')
-          : err,
-      );
+      setError(err);
     } finally {
       setBusy(false);
     }
@@ -51,7 +55,7 @@ function SignIn() {
     <main class="signin">
       <h1>em-sim</h1>
       <p>
-        Sign in with a user of the simulator (<code>users:</code> in sim-config.yaml; by default client1 / client1).
+        Sign in with a user of the simulator (<code>users:</code> in sim-config.yaml; the shipped one has client1 / client1-password).
       </p>
       <form onSubmit={submit}>
         <label>
@@ -72,12 +76,27 @@ function SignIn() {
   );
 }
 
+/**
+ * The simulated time, ticking every second between reads of GET /sim/clock (every 30 s, and
+ * whenever the dashboard moves the clock): now = read time + elapsed real time × speed.
+ */
 function Clock() {
-  const clock = useLoad(() => getJson<{ data: ClockState }>('/sim/clock').then((r) => r.data), [], 5000);
+  const clock = useLoad((o) => getJson<{ data: ClockState }>('/sim/clock', o).then((r) => ({ ...r.data, readAt: Date.now() })), [], 30_000);
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => tick((n) => n + 1), 1000);
+    const moved = () => void clock.reload();
+    addEventListener(CLOCK_MOVED, moved);
+    return () => {
+      clearInterval(timer);
+      removeEventListener(CLOCK_MOVED, moved);
+    };
+  }, [clock.reload]);
   if (!clock.data) return null;
+  const now = new Date(Date.parse(clock.data.now) + (Date.now() - clock.data.readAt) * clock.data.speed).toISOString();
   return (
     <span class="clock" title="The simulated clock (GET /sim/clock)">
-      Simulated time <time data-testid="sim-clock">{when(clock.data.now)}</time> UTC
+      Simulated time <time data-testid="sim-clock">{when(now)}</time> UTC
       {clock.data.speed !== 1 ? ` ×${clock.data.speed}` : ''}
     </span>
   );
@@ -107,7 +126,11 @@ function App() {
   const [route, setRoute] = useState(currentRoute());
   const [signedIn, setSignedIn] = useState(session());
   useEffect(() => {
-    const onHash = () => setRoute(currentRoute());
+    const onHash = () => {
+      setRoute(currentRoute());
+      // A new page: the keyboard and screen readers start at its content, not at the top bar.
+      requestAnimationFrame(() => document.getElementById('main')?.focus());
+    };
     addEventListener('hashchange', onHash);
     const off = onSession(() => setSignedIn(session()));
     return () => {

@@ -55,13 +55,18 @@ export interface SatelliteTimeline {
   /** Where the satellite is over the range, every `step_seconds`. */
   ground_track: TrackPoint[];
   step_seconds: number;
+  /** A node's or the busy windows' list was cut at MAX_SPANS spans (windows that flip faster than a chart can show). */
+  truncated: boolean;
 }
 
 /** The range the timeline may cover, hours ahead of now. */
 export const TIMELINE_MAX_HOURS = 48;
 
-/** The longest a single enumeration walks: a window set that flips more often is cut short. */
-const MAX_SPANS = 5000;
+/** The most spans one list holds: a window set that flips more often is cut short (and `truncated` says so). */
+export const MAX_SPANS = 5000;
+
+/** Edges of orbits and eclipses are found to this precision (ms) between two ground-track samples. */
+const EDGE_MS = 1000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -69,16 +74,27 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * The stretches of [from, to) in which `at` says yes: `at(t)` answers whether it holds at t and
  * until when it stays so (null: for ever), as NodeSchedule.availability and BusyWindows.at do.
  */
-export function spansOf(at: (t: number) => { yes: boolean; until: number | null }, from: number, to: number): Interval[] {
-  const out: Interval[] = [];
+export function spansOf(at: (t: number) => { yes: boolean; until: number | null }, from: number, to: number): { spans: Interval[]; truncated: boolean } {
+  const spans: Interval[] = [];
   let t = from;
-  for (let i = 0; i < MAX_SPANS && t < to; i++) {
+  while (t < to) {
+    if (spans.length === MAX_SPANS) return { spans, truncated: true };
     const a = at(t);
     const next = a.until === null || a.until <= t ? Infinity : a.until;
-    if (a.yes) out.push({ start: t, end: Math.min(next, to) });
+    if (a.yes) spans.push({ start: t, end: Math.min(next, to) });
     t = next;
   }
-  return out;
+  return { spans, truncated: false };
+}
+
+/** The first moment in (outside, inside] at which `holds` is true, to EDGE_MS, given it is false at `outside` and true at `inside`. */
+function edge(holds: (t: number) => boolean, outside: number, inside: number): number {
+  while (inside - outside > EDGE_MS) {
+    const mid = Math.round((outside + inside) / 2);
+    if (holds(mid)) inside = mid;
+    else outside = mid;
+  }
+  return inside;
 }
 
 /**
@@ -103,27 +119,30 @@ export class SatelliteTimelineService {
     const to = now + hours * 3_600_000;
     const step = stepSeconds * 1000;
 
+    // The ground track, sampled; ascending nodes and eclipse edges are found between two samples
+    // by bisection, so that they do not depend on the step (and agree with node windows that follow
+    // the same orbit, which are found the same way).
     const track: TrackPoint[] = [];
-    const sunlit: { t: number; lit: boolean }[] = [];
     const ascending: number[] = [];
-    let previousLat: number | null = null;
-    for (let t = from; t <= to; t += step) {
+    const eclipses: Interval[] = [];
+    const north = (t: number) => orbit.stateAt(t).latitude >= 0;
+    const dark = (t: number) => orbit.stateAt(t).shadow >= 0.5;
+    let previous: { t: number; latitude: number; dark: boolean } | null = null;
+    for (let t = from; ; t = Math.min(t + step, to)) {
       const s = orbit.stateAt(t);
+      const isDark = s.shadow >= 0.5;
       track.push({ time: iso(t), latitude: round(s.latitude), longitude: round(s.longitude) });
-      sunlit.push({ t, lit: s.shadow < 0.5 });
-      if (previousLat !== null && previousLat < 0 && s.latitude >= 0) ascending.push(t);
-      previousLat = s.latitude;
+      if (previous === null) {
+        if (isDark) eclipses.push({ start: t, end: to });
+      } else {
+        if (previous.latitude < 0 && s.latitude >= 0) ascending.push(edge(north, previous.t, t));
+        if (!previous.dark && isDark) eclipses.push({ start: edge(dark, previous.t, t), end: to });
+        if (previous.dark && !isDark) eclipses.at(-1)!.end = edge((x) => !dark(x), previous.t, t);
+      }
+      previous = { t, latitude: s.latitude, dark: isDark };
+      if (t >= to) break;
     }
     const here = orbit.stateAt(now);
-
-    const eclipses: Interval[] = [];
-    for (const p of sunlit) {
-      const last = eclipses.at(-1);
-      if (!p.lit) {
-        if (last && last.end === p.t) last.end = Math.min(p.t + step, to);
-        else eclipses.push({ start: p.t, end: Math.min(p.t + step, to) });
-      }
-    }
     const edges = [from, ...ascending, to];
     const orbits = edges.slice(1).map((end, i) => ({ number: i + 1, start: iso(edges[i]!), end: iso(end) }));
 
@@ -143,6 +162,17 @@ export class SatelliteTimelineService {
       });
     }
 
+    const powered = nodes.names.map((node) => ({
+      node,
+      found: spansOf((t) => {
+        const a = nodes.availability(node, t);
+        return { yes: a.available, until: a.until };
+      }, from, to),
+    }));
+    const busySpans = spansOf((t) => {
+      const b = busy.at(t);
+      return { yes: b.busy, until: b.until };
+    }, from, to);
     return {
       now: iso(now),
       from: iso(from),
@@ -150,21 +180,13 @@ export class SatelliteTimelineService {
       period_seconds: Math.round(orbit.periodSeconds * 10) / 10,
       position: { time: iso(now), latitude: round(here.latitude), longitude: round(here.longitude), altitude_km: round(here.altitudeKm), sunlit: here.shadow < 0.5 },
       orbits,
-      nodes: nodes.names.map((node) => ({
-        node,
-        powered: spansOf((t) => {
-          const a = nodes.availability(node, t);
-          return { yes: a.available, until: a.until };
-        }, from, to).map(spanOf),
-      })),
-      busy: spansOf((t) => {
-        const b = busy.at(t);
-        return { yes: b.busy, until: b.until };
-      }, from, to).map(spanOf),
+      nodes: powered.map(({ node, found }) => ({ node, powered: found.spans.map(spanOf) })),
+      busy: busySpans.spans.map(spanOf),
       eclipses: eclipses.map(spanOf),
       runs,
       ground_track: track,
       step_seconds: stepSeconds,
+      truncated: busySpans.truncated || powered.some((p) => p.found.truncated),
     };
   }
 }

@@ -142,14 +142,16 @@ export const text = () =>
   }, z.string({ error: 'expected a string' }));
 
 /** A whole-number parameter, from a number or its decimal text. */
-export const integer = () =>
-  z.preprocess(
-    (v) => {
-      const x = last(v);
-      return typeof x === 'string' && /^\s*-?\d+\s*$/.test(x) ? Number(x) : x;
-    },
-    z.number({ error: 'expected a whole number' }).int('expected a whole number'),
-  );
+export const integer = (min?: number, max?: number) => {
+  let n = z.number({ error: 'expected a whole number' }).int('expected a whole number');
+  const range = min !== undefined && max !== undefined ? `from ${min} to ${max}` : min !== undefined ? `${min} or more` : `at most ${max}`;
+  if (min !== undefined) n = n.min(min, `expected a whole number ${range}`);
+  if (max !== undefined) n = n.max(max, `expected a whole number ${range}`);
+  return z.preprocess((v) => {
+    const x = last(v);
+    return typeof x === 'string' && /^\s*-?\d+\s*$/.test(x) ? Number(x) : x;
+  }, n);
+};
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);

@@ -39,7 +39,8 @@ describe('the dashboard\'s routes', () => {
     const first = await save(OP('one'));
     expect(first).toMatchObject({ status: 201, location: '/sim/operations/em_testing/hello', body: { namespace: 'em_testing', operation: 'hello', revision: 1, revisions: 1 } });
     expect(first.body.created).toMatch(/^\d{4}-\d\d-\d\dT/);
-    expect((await save(OP('one'))).body).toMatchObject({ revision: 1, revisions: 1 });
+    // The same text again saves nothing: 200 with the latest, no Location.
+    expect(await save(OP('one'))).toMatchObject({ status: 200, location: null, body: { revision: 1, revisions: 1 } });
     expect((await save(OP('two'))).body).toMatchObject({ revision: 2, revisions: 2 });
 
     expect((await get('/sim/operations')).body.data).toEqual([expect.objectContaining({ namespace: 'em_testing', operation: 'hello', revision: 2, revisions: 2 })]);
@@ -113,6 +114,21 @@ describe('the dashboard\'s routes', () => {
     expect(t.runs).toEqual([]);
   });
 
+  it('finds orbit and eclipse edges to a second whatever the ground track\'s step', async () => {
+    const fine = (await get('/sim/satellite?hours=6&step_seconds=10')).body;
+    const coarse = (await get('/sim/satellite?hours=6&step_seconds=600')).body;
+    // The clock moves between the two requests: compare the edges inside both ranges.
+    const starts = (t: any, key: 'orbits' | 'eclipses') => t[key].map((o: any) => Date.parse(o.start)).filter((s: number) => s > Date.parse(coarse.from) + 60_000);
+    for (const key of ['orbits', 'eclipses'] as const) {
+      const a = starts(fine, key);
+      const b = starts(coarse, key);
+      expect(a.length, key).toBeGreaterThan(1);
+      expect(b).toHaveLength(a.length);
+      for (const [i, s] of a.entries()) expect(Math.abs(s - b[i]), `${key} ${i}`).toBeLessThanOrEqual(2000);
+    }
+    expect(fine.truncated).toBe(false);
+  });
+
   it('refuses satellite ranges it cannot draw, naming the parameter', async () => {
     for (const q of ['hours=abc', 'hours=0', 'hours=49', 'hours=-1', 'step_seconds=5', 'step_seconds=601', 'hours=48&step_seconds=10']) {
       const { status, body } = await get(`/sim/satellite?${q}`);
@@ -122,6 +138,22 @@ describe('the dashboard\'s routes', () => {
     expect((await fetch(`${sim.url}/sim/satellite`)).status).toBe(401);
   });
 
+  it('says when window lists were cut short (windows that flip faster than a chart can show)', async () => {
+    await using fast = await startSim({ config: { busy_windows: [{ every: 20, duration: 10, offset: 0 }] } });
+    const res = await fast.fetch('/sim/satellite?hours=48&step_seconds=600');
+    const t = (await res.json()) as { busy: unknown[]; truncated: boolean };
+    expect(t.busy).toHaveLength(5000);
+    expect(t.truncated).toBe(true);
+  });
+
+  it('keeps a client\'s polls (X-EM-Sim-Poll: 1) out of the user\'s request history; its actions stay in', async () => {
+    await sim.fetch('/sim/clock', { user: other, headers: { 'X-EM-Sim-Poll': '1' } });
+    await sim.fetch('/sim/namespaces', { user: other });
+    const recent = (await get('/sim/requests', other)).body.data.map((r: { path: string }) => r.path);
+    expect(recent).toContain('/sim/namespaces');
+    expect(recent).not.toContain('/sim/clock');
+  });
+
   it('serves / and the dashboard\'s fixed files, nothing else', async () => {
     const home = await fetch(`${sim.url}/`);
     expect(home.headers.get('content-type')).toMatch(/^text\/html/);
@@ -129,9 +161,14 @@ describe('the dashboard\'s routes', () => {
     const page = await fetch(`${sim.url}/ui`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<script type="module" src="/ui/app.js"></script>');
+    expect((await fetch(`${sim.url}/ui/`)).status).toBe(200);
     const script = await fetch(`${sim.url}/ui/app.js`);
     expect([script.status, script.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
-    for (const name of ['..%2Fem-sim.mjs', 'nope.js', '.hidden.js', 'app.ts']) {
+    // The browser's cache revalidates: the same file answers 304 to its ETag.
+    const etag = script.headers.get('etag')!;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    expect((await fetch(`${sim.url}/ui/app.js`, { headers: { 'If-None-Match': etag } })).status).toBe(304);
+    for (const name of ['..%2Fem-sim.mjs', 'nope.js', '.hidden.js', 'app.ts', 'x.constructor', 'y.__proto__']) {
       const res = await fetch(`${sim.url}/ui/${name}`);
       expect({ name, status: res.status }).toEqual({ name, status: 404 });
       expect((await res.json()) as object).toMatchObject({ error: 'NOT_FOUND' });

@@ -99,7 +99,8 @@ describe('the dashboard at /ui, in Chromium', () => {
       await page.getByLabel('User').fill(user);
       await page.getByLabel('Password').fill('not-the-password');
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await see(page.getByRole('alert').filter({ hasText: 'INVALID_CREDENTIALS' }));
+      // The API's own answer to a bad login (SimpleJWT's), as a script gets it.
+      await see(page.getByRole('alert').filter({ hasText: '401 No active account found with the given credentials' }));
     });
     await shot('sign-in');
     await step(page, 'sign in', async () => {
@@ -121,6 +122,9 @@ describe('the dashboard at /ui, in Chromium', () => {
       // The key sits on line 10 of the text; the engine's message suggests the right one.
       expect(await problem.first().innerText()).toMatch(/Line 10, column \d+[\s\S]*max_duration_seconds/);
       await see(page.locator('.cm-lintRange-error'));
+      // The problem's place is a button that puts the cursor on that line.
+      await problem.first().getByRole('button', { name: /^Line 10, column/ }).click();
+      expect(await page.locator('.cm-activeLine').innerText()).toContain('max_duration_second: 60');
     });
     await shot('operation-error');
     await step(page, 'saving the invalid operation is refused', async () => {

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { ExecutionRecord as Execution, TaskError, TaskRunRecord as TaskRun } from '../../src/domain/operations/execution.ts';
 import type { ExecutionSummary } from '../../src/domain/operations/operation-service.ts';
-import { call, download, duration, getJson, when } from '../api.ts';
+import { ApiError, call, download, duration, getJson, when } from '../api.ts';
 import { ActionNote, ErrorNote, Section, State, Table, useAction, useLoad } from '../components.tsx';
 
 const ENDED = ['COMPLETED', 'FAILED', 'KILLED'];
@@ -15,7 +15,7 @@ const errorLine = (e: TaskError) => `${e.code} | ${e.name} | ${e.message}`;
 /** Executions, newest first; followed every 2 s while one has not ended. */
 export function ExecutionsPage() {
   const list = useLoad(
-    () => getJson<{ data: ExecutionSummary[] }>('/sim/executions', { query: { limit: 200 } }).then((r) => r.data),
+    (o) => getJson<{ data: ExecutionSummary[] }>('/sim/executions', { ...o, query: { limit: 200 } }).then((r) => r.data),
     [],
     2000,
     (d) => !d || d.some((e) => !ENDED.includes(e.state)),
@@ -44,8 +44,8 @@ export function ExecutionsPage() {
             <td>
               <State state={e.state} />
             </td>
-            <td>{when(e.started)}</td>
-            <td>{e.ended ? duration(seconds(e.started, e.ended)) : e.started ? 'running' : '—'}</td>
+            <td class="time">{when(e.started)}</td>
+            <td>{e.ended ? duration(seconds(e.started, e.ended)) : e.state === 'RUNNING' ? 'running' : e.state === 'SCHEDULED' ? 'waiting' : '—'}</td>
             <td>{e.failed_tasks.join(', ') || '—'}</td>
           </tr>
         )}
@@ -98,10 +98,11 @@ function Outputs({ execution, task }: { execution: Execution; task: TaskRun }) {
 /** One execution: state history, task runs, errors, outputs and logs; followed every second until it ends. */
 export function ExecutionPage({ id }: { id: string }) {
   const exec = useLoad(
-    () => getJson<Execution>(`/sim/executions/${encodeURIComponent(id)}`),
+    (o) => getJson<Execution>(`/sim/executions/${encodeURIComponent(id)}`, o),
     [id],
     1000,
-    (d) => !d || !ENDED.includes(d.state),
+    // Followed until it ends; an execution that does not exist is not asked for again.
+    (d, error) => !(error instanceof ApiError && error.status === 404) && (!d || !ENDED.includes(d.state)),
   );
   const action = useAction();
   const logBox = useRef<HTMLPreElement>(null);
@@ -125,9 +126,20 @@ export function ExecutionPage({ id }: { id: string }) {
             type="button"
             class="danger"
             disabled={action.busy}
-            onClick={() => action.run(async () => (await call(`/sim/executions/${e.id}/kill`, { method: 'POST' }), 'Killed'))}
+            onClick={() =>
+              action.run(async () => {
+                if (
+                  !confirm(
+                    `Kill execution ${e.id.slice(0, 8)}? Its running task ends KILLED (a pod gets SIGTERM and up to 10 s to stop); later tasks are skipped.`,
+                  )
+                )
+                  return;
+                await call(`/sim/executions/${e.id}/kill`, { method: 'POST' });
+                return 'Killed';
+              })
+            }
           >
-            Kill
+            {action.busy ? 'Killing… (the pod has up to 10 s to stop)' : 'Kill'}
           </button>
         )
       }
@@ -170,9 +182,9 @@ export function ExecutionPage({ id }: { id: string }) {
             <td>
               <State state={t.state} />
             </td>
-            <td>{when(t.started)}</td>
-            <td>{when(t.ended)}</td>
-            <td>{t.duration_s !== null ? duration(t.duration_s) : t.started ? 'running' : '—'}</td>
+            <td class="time">{when(t.started)}</td>
+            <td class="time">{when(t.ended)}</td>
+            <td>{t.duration_s !== null ? duration(t.duration_s) : t.state === 'RUNNING' ? 'running' : t.state === 'SCHEDULED' ? 'waiting' : '—'}</td>
             <td>
               {t.errors.length
                 ? t.errors.map((x) => (

@@ -45,7 +45,7 @@ export function NamespacesPage({ namespace }: { namespace?: string }) {
           <ErrorNote error={files.error} />
           <Table
             rows={files.data}
-            empty="No files in this namespace yet: upload one below, or downlink one with an operation."
+            empty={files.error ? null : 'No files in this namespace yet: upload one below, or downlink one with an operation.'}
             head={['Path', 'Version', 'Size', 'SHA-256', 'Updated', 'Versions']}
             row={(f) => (
               <tr key={f.path}>
@@ -110,7 +110,8 @@ export function NamespacesPage({ namespace }: { namespace?: string }) {
                 name="path"
                 value={path}
                 onInput={(e) => setPath((e.target as HTMLInputElement).value)}
-                placeholder="/vlms.py (default: /the file's name)"
+                placeholder="/vlms.py"
+                title="Where in the namespace; empty: / and the file's name"
               />
             </label>
             <button type="submit" disabled={action.busy}>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { ImageListItem as Image } from '../../src/domain/images/image-service.ts';
 import type { ContainerStateView, PodSummary as Pod } from '../../src/domain/pods/pod-status.ts';
-import { bytes, call, download, getJson, when } from '../api.ts';
+import { session, bytes, call, download, getJson, when } from '../api.ts';
 import { ActionNote, ErrorNote, Section, State, Table, useAction, useLoad } from '../components.tsx';
 
 /** GET /em/pvc/list's entries. */
@@ -18,7 +18,6 @@ interface Volume {
 type Entry =
   | { type: 'file'; name: string; size: string; time: string; hash: string }
   | { type: 'directory'; name: string; size: string; time: string; contents: Entry[] };
-
 
 /** The volume's parameter: the default volume takes none; another is its pod_name. */
 const volumeQuery = (v: string): Record<string, string> => (v === 'default' ? {} : { pod_name: v });
@@ -128,10 +127,17 @@ function Files({ volume, onChanged }: { volume: string; onChanged: () => void })
 }
 
 function Pods() {
-  const pods = useLoad(() => getJson<{ data: Pod[] }>('/sim/pods').then((r) => r.data), [], 3000);
+  // Followed while a pod has not ended (or a run is scheduled).
+  const pods = useLoad(
+    (o) => getJson<{ data: Pod[] }>('/sim/pods', o).then((r) => r.data),
+    [],
+    3000,
+    (d) => !d || d.some((p) => !('terminated' in p.state)),
+  );
   const [shown, setShown] = useState<string | null>(null);
   const logs = useLoad(
-    async () => (shown ? getJson<{ message: string; data: { stdout: string; stderr: string } }>('/sim/pods/logs', { query: { pod_name: shown } }) : null),
+    async (o) =>
+      shown ? getJson<{ message: string; data: { stdout: string; stderr: string } }>('/sim/pods/logs', { ...o, query: { pod_name: shown } }) : null,
     [shown],
     3000,
   );
@@ -157,7 +163,13 @@ function Pods() {
                 {p.warning ? <div class="warning">{p.warning}</div> : null}
               </td>
               <td>
-                <button type="button" class="small" aria-pressed={shown === p.pod_name} onClick={() => setShown(shown === p.pod_name ? null : p.pod_name)}>
+                <button
+                  type="button"
+                  class="small"
+                  aria-label={`Logs of ${p.pod_name}`}
+                  aria-pressed={shown === p.pod_name}
+                  onClick={() => setShown(shown === p.pod_name ? null : p.pod_name)}
+                >
                   Logs
                 </button>
               </td>
@@ -170,6 +182,7 @@ function Pods() {
           <h3>Output of {shown}</h3>
           <p class="hint">{logs.data.message}</p>
           <pre role="log" data-testid="pod-logs">
+            {logs.data.data.stdout || logs.data.data.stderr ? null : '(no output)'}
             {logs.data.data.stdout}
             {logs.data.data.stderr ? `\n--- stderr ---\n${logs.data.data.stderr}` : ''}
           </pre>
@@ -209,6 +222,7 @@ function Images() {
 
 /** Onboard: each volume's files, the pods with their Kubernetes state and output, the images. */
 export function OnboardPage() {
+  const user = session()?.user ?? '';
   const volumes = useLoad(() => getJson<{ data: Volume[] }>('/em/pvc/list').then((r) => r.data), []);
   const [volume, setVolume] = useState('default');
   const names = [...new Set(['default', ...(volumes.data ?? []).map((v) => v.pvc_name)])];
@@ -217,16 +231,14 @@ export function OnboardPage() {
     <>
       <Section title="Volumes">
         <ErrorNote error={volumes.error} />
-        <label>
-          Volume{' '}
-          <select value={volume} onChange={(e) => setVolume((e.target as HTMLSelectElement).value)}>
-            {names.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </label>
+        <label for="volume-choice">Volume</label>{' '}
+        <select id="volume-choice" value={volume} onChange={(e) => setVolume((e.target as HTMLSelectElement).value)}>
+          {names.map((n) => (
+            <option key={n} value={n}>
+              {n === 'default' ? `default (${user}-pvc, the one pods use without pvc_name)` : n}
+            </option>
+          ))}
+        </select>
         {info ? (
           <span class="muted">
             {' '}

@@ -1,7 +1,8 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { ApiError, call, getJson, when } from '../api.ts';
 import { ActionNote, ErrorNote, Section, Table, useAction, useLoad } from '../components.tsx';
-import { YamlEditor, type Check, type Problem } from '../editor.tsx';
+import type { EditorView } from '@codemirror/view';
+import { goTo, validate, YamlEditor, type Check, type Problem } from '../editor.tsx';
 
 /** GET /sim/operations's entries. */
 interface OperationSummary {
@@ -19,7 +20,7 @@ interface SavedOperation extends Omit<OperationSummary, 'revisions'> {
 }
 
 const TEMPLATE = `# An operation: tasks run one after another (see the README's "Operations").
-id: hello-from-space
+id: my-first-operation
 namespace: em_testing
 description: Write a greeting onboard and downlink it
 tasks:
@@ -95,14 +96,14 @@ export function OperationsPage() {
   );
 }
 
-function ProblemList({ check, error }: { check: Check | null; error: unknown }) {
+function ProblemList({ check, error, goTo }: { check: Check | null; error: unknown; goTo: (p: Problem) => void }) {
   if (error) return <ErrorNote error={error} />;
   if (!check) return <p class="hint">The engine checks the operation as you type.</p>;
   const item = (p: Problem, kind: string) => (
     <li class={kind} key={`${kind}${p.line}:${p.column}:${p.message}`}>
-      <span class="where">
+      <button type="button" class="link where" onClick={() => goTo(p)} title="Put the cursor there">
         Line {p.line}, column {p.column}
-      </span>
+      </button>{' '}
       {p.key ? <code>{p.key}</code> : null} {p.message}
     </li>
   );
@@ -123,40 +124,64 @@ function ProblemList({ check, error }: { check: Check | null; error: unknown }) 
   );
 }
 
-/** The editor: a new operation, or one saved (its latest revision or the one in the address). */
-export function OperationEditor({ namespace, id, revision }: { namespace?: string; id?: string; revision?: string }) {
-  const path = namespace && id ? `/sim/operations/${encodeURIComponent(namespace)}/${encodeURIComponent(id)}` : null;
-  const saved = useLoad(async () => (path ? getJson<SavedOperation>(path, { query: { revision } }) : null), [path, revision]);
-  const [text, setText] = useState<string | null>(null);
-  const [check, setCheck] = useState<{ check: Check | null; error?: unknown }>({ check: null });
-  const action = useAction();
-  const shown = text ?? (path ? saved.data?.source : TEMPLATE);
-  if (path && !saved.data) return <ErrorNote error={saved.error} />;
-  if (shown === undefined) return null;
+const operationPath = (namespace: string, id: string) => `/sim/operations/${encodeURIComponent(namespace)}/${encodeURIComponent(id)}`;
 
-  const failWith = (err: unknown) => {
+/**
+ * The editor: a new operation, or one saved (its latest revision or the one in the address). An
+ * edit belongs to the text it was made on: another revision, Back or Forward show that revision's
+ * text, not the edit.
+ */
+export function OperationEditor({ namespace, id, revision }: { namespace?: string; id?: string; revision?: string }) {
+  const path = namespace && id ? operationPath(namespace, id) : null;
+  const saved = useLoad(async () => (path ? getJson<SavedOperation>(path, { query: { revision } }) : null), [path, revision]);
+  const [edit, setEdit] = useState<{ doc: string; text: string } | null>(null);
+  const [check, setCheck] = useState<{ check: Check | null; error?: unknown }>({ check: null });
+  const view = useRef<EditorView | null>(null);
+  const action = useAction();
+  // The revision the address names; while it loads, useLoad still holds the one before.
+  const loaded =
+    saved.data && saved.data.namespace === namespace && saved.data.operation === id && (revision === undefined || String(saved.data.revision) === revision)
+      ? saved.data
+      : null;
+  if (path && !loaded) return saved.error ? <ErrorNote error={saved.error} /> : <p class="hint">Loading…</p>;
+  const doc = loaded ? `${loaded.namespace}/${loaded.operation}@${loaded.revision}` : 'new';
+  const shown = edit && edit.doc === doc ? edit.text : (loaded?.source ?? TEMPLATE);
+
+  const failWith = (err: unknown): never => {
     // An invalid operation is refused with every problem: show them in the list too.
     if (err instanceof ApiError && err.code === 'INVALID_OPERATION' && Array.isArray(err.body.errors)) {
       setCheck({ check: { valid: false, errors: err.body.errors as Problem[], warnings: [] } });
     }
     throw err;
   };
+  /**
+   * Saving or executing the text adds a revision to the operation it names: when that is another
+   * operation than the one open (a new one named like an existing one, or an `id:` changed), ask first.
+   */
+  const confirmTarget = async (): Promise<boolean> => {
+    const checked = await validate(shown);
+    if (!checked.valid || !checked.namespace || !checked.operation) return true;
+    if (loaded && checked.namespace === loaded.namespace && checked.operation === loaded.operation) return true;
+    const existing = await getJson<SavedOperation>(operationPath(checked.namespace, checked.operation)).catch(() => null);
+    return (
+      !existing || confirm(`${checked.namespace}/${checked.operation} already exists (revision ${existing.revision}). Add this text to it as a new revision?`)
+    );
+  };
   const title = path ? `Operation ${namespace}/${id}` : 'New operation';
   return (
     <Section title={title}>
-      {saved.data ? (
+      {loaded ? (
         <p>
-          Revision {saved.data.revision} of {saved.data.revisions.length}, saved {when(saved.data.created)}.{' '}
+          Revision {loaded.revision} of {loaded.revisions.length}, saved {when(loaded.created)}.{' '}
           <label>
             Revisions{' '}
             <select
-              value={String(saved.data.revision)}
+              value={String(loaded.revision)}
               onChange={(e) => {
-                setText(null);
-                location.hash = `#/operations/${encodeURIComponent(namespace!)}/${encodeURIComponent(id!)}?revision=${(e.target as HTMLSelectElement).value}`;
+                location.hash = `#${operationPath(loaded.namespace, loaded.operation).replace('/sim', '')}?revision=${(e.target as HTMLSelectElement).value}`;
               }}
             >
-              {saved.data.revisions.map((r) => (
+              {loaded.revisions.map((r) => (
                 <option key={r.revision} value={String(r.revision)}>
                   {r.revision} — {when(r.created)}
                 </option>
@@ -167,15 +192,19 @@ export function OperationEditor({ namespace, id, revision }: { namespace?: strin
       ) : null}
       <div class="editor-layout">
         <YamlEditor
-          key={`${path ?? 'new'}@${saved.data?.revision ?? 0}`}
+          key={doc}
           label="Operation YAML"
-          initial={saved.data?.source ?? TEMPLATE}
-          onChange={setText}
+          initial={loaded?.source ?? TEMPLATE}
+          onView={(v) => (view.current = v)}
+          onChange={(text) => {
+            setEdit({ doc, text });
+            if (action.error || action.done) action.clear();
+          }}
           onCheck={(c, error) => setCheck({ check: c, error })}
         />
         <aside aria-label="Problems" aria-live="polite">
           <h3>Check</h3>
-          <ProblemList check={check.check} error={check.error} />
+          <ProblemList check={check.check} error={check.error} goTo={(p) => view.current && goTo(view.current, p.line, p.column)} />
         </aside>
       </div>
       <div class="buttons">
@@ -184,13 +213,16 @@ export function OperationEditor({ namespace, id, revision }: { namespace?: strin
           disabled={action.busy}
           onClick={() =>
             action.run(async () => {
+              if (!(await confirmTarget())) return 'Not saved';
               const res = await call('/sim/operations', { yaml: shown }).catch(failWith);
               const s = (await res.json()) as OperationSummary;
               const next = `#/operations/${encodeURIComponent(s.namespace)}/${encodeURIComponent(s.operation)}`;
-              setText(null);
+              setEdit(null);
               if (location.hash !== next) location.hash = next;
               else await saved.reload();
-              return `Saved ${s.namespace}/${s.operation}, revision ${s.revision}`;
+              return res.status === 201
+                ? `Saved ${s.namespace}/${s.operation}, revision ${s.revision}`
+                : `Unchanged: ${s.namespace}/${s.operation} is still revision ${s.revision}`;
             })
           }
         >
@@ -202,6 +234,7 @@ export function OperationEditor({ namespace, id, revision }: { namespace?: strin
           disabled={action.busy}
           onClick={() =>
             action.run(async () => {
+              if (!(await confirmTarget())) return 'Not executed';
               location.hash = `#/executions/${await execute(shown).catch(failWith)}`;
             })
           }

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import land110 from 'world-atlas/land-110m.json' with { type: 'json' };
 import type { UsageTotal } from '../../src/domain/ports/usage-store.ts';
 import type { SatelliteTimeline as Timeline, Span } from '../../src/domain/satellite-timeline.ts';
-import { call, getJson, when, type ClockState } from '../api.ts';
+import { call, CLOCK_MOVED, getJson, when, type ClockState } from '../api.ts';
 import { ActionNote, ErrorNote, Section, State, Table, useAction, useLoad } from '../components.tsx';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -70,14 +70,15 @@ function timelineChart(t: Timeline, width: number): Element {
         x1: 'start',
         x2: 'end',
         y: 'row',
-        fill: (r: { phase: string }) => (r.phase === 'terminated' ? '#5b7fbf' : '#1f6feb'),
+        fill: '#1f6feb',
+        fillOpacity: (r: { phase: string }) => (r.phase === 'terminated' ? 0.5 : 1),
         title: 'what',
         insetTop: 6,
         insetBottom: 6,
       }),
       Plot.dot(due, { x: 'at', y: 'row', r: 6, fill: 'white', stroke: '#1f6feb', strokeWidth: 2, title: 'what' }),
       Plot.ruleX([now], { stroke: '#c0392b', strokeWidth: 2 }),
-      Plot.text([now], { x: (x: Date) => x, text: () => 'now', frameAnchor: 'bottom', dy: 14, fill: '#c0392b' }),
+      Plot.text([now], { x: (x: Date) => x, text: () => 'now', frameAnchor: 'bottom', textAnchor: 'start', dx: 4, dy: -4, fill: '#c0392b' }),
     ],
   });
 }
@@ -115,14 +116,13 @@ function ClockControls({ onMoved }: { onMoved: () => void }) {
       const body = (await res.json()) as { message: string };
       await clock.reload();
       onMoved();
+      dispatchEvent(new Event(CLOCK_MOVED));
       return `${body.message} (${label})`;
     });
   if (!clock.data) return <ErrorNote error={clock.error} />;
   return (
     <div class="clock-controls">
-      <p>
-        Simulated time: <time data-testid="satellite-now">{when(clock.data.now)}</time> UTC, speed ×{clock.data.speed}.
-      </p>
+      <p>The simulated clock (in the top bar) runs at ×{clock.data.speed} real time.</p>
       {clock.data.control ? (
         <div class="buttons" role="group" aria-label="Advance the simulated clock">
           <button type="button" disabled={action.busy} onClick={() => advance(60, '1 minute')}>
@@ -148,7 +148,7 @@ function ClockControls({ onMoved }: { onMoved: () => void }) {
 /** The satellite: a timeline of the next orbits, the ground track, the clock and the onboard models' use. */
 export function SatellitePage() {
   const [hours, setHours] = useState(3);
-  const timeline = useLoad(() => getJson<Timeline>('/sim/satellite', { query: { hours } }), [hours], 10_000);
+  const timeline = useLoad((o) => getJson<Timeline>('/sim/satellite', { ...o, query: { hours } }), [hours], 30_000);
   const usage = useLoad(() => getJson<{ data: UsageTotal[] }>('/sim/services/usage').then((r) => r.data), []);
   const [width, setWidth] = useState(Math.min(1100, Math.max(600, innerWidth - 80)));
   useEffect(() => {
@@ -180,9 +180,29 @@ export function SatellitePage() {
           <>
             <p class="legend">
               <span class="key powered" /> node powered <span class="key busy" /> CG2 busy (every /em/* call answers 423) <span class="key eclipse" /> eclipse{' '}
-              <span class="key run" /> your pod runs (○ scheduled) — one orbit is {(t.period_seconds / 60).toFixed(1)} min
+              <span class="key run" /> your pod runs (○ scheduled; paler once ended) — one orbit is {(t.period_seconds / 60).toFixed(1)} min
             </p>
             <Chart label="Timeline of the next orbits" make={() => timelineChart(t, width)} deps={[t, width]} />
+            <details>
+              <summary>The timeline as a table</summary>
+              <Table
+                rows={[
+                  ...t.orbits.map((o) => ({ what: `orbit ${o.number}`, ...o })),
+                  ...t.nodes.flatMap((n) => n.powered.map((s) => ({ what: `${n.node} powered`, ...s }))),
+                  ...t.busy.map((s) => ({ what: 'CG2 busy', ...s })),
+                  ...t.eclipses.map((s) => ({ what: 'eclipse', ...s })),
+                ].sort((a, b) => a.start.localeCompare(b.start))}
+                empty="Nothing in this range."
+                head={['What', 'From', 'Until']}
+                row={(r) => (
+                  <tr key={r.what + r.start}>
+                    <td>{r.what}</td>
+                    <td>{when(r.start)}</td>
+                    <td>{when(r.end)}</td>
+                  </tr>
+                )}
+              />
+            </details>
             <h3>Your runs</h3>
             <Table
               rows={t.runs}

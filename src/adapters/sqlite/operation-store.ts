@@ -80,11 +80,24 @@ export class SqliteOperationStore implements OperationStore {
     return rows.map(revisionOf);
   }
 
-  revisions(username: string, namespace: string, operation: string): OperationRevision[] {
+  revisions(username: string, namespace: string, operation: string): Omit<OperationRevision, 'source'>[] {
     const rows = this.db
-      .statement('SELECT namespace, id, revision, source, created_at FROM operations WHERE username = ? AND namespace = ? AND id = ? ORDER BY revision')
-      .all(username, namespace, operation) as RevisionRow[];
-    return rows.map(revisionOf);
+      .statement('SELECT namespace, id, revision, created_at FROM operations WHERE username = ? AND namespace = ? AND id = ? ORDER BY revision')
+      .all(username, namespace, operation) as Omit<RevisionRow, 'source'>[];
+    return rows.map((r) => ({ namespace: r.namespace, operation: r.id, revision: r.revision, createdAt: r.created_at }));
+  }
+
+  revision(username: string, namespace: string, operation: string, revision?: number): OperationRevision | undefined {
+    const row = (
+      revision === undefined
+        ? this.db
+            .statement('SELECT namespace, id, revision, source, created_at FROM operations WHERE username = ? AND namespace = ? AND id = ? ORDER BY revision DESC LIMIT 1')
+            .get(username, namespace, operation)
+        : this.db
+            .statement('SELECT namespace, id, revision, source, created_at FROM operations WHERE username = ? AND namespace = ? AND id = ? AND revision = ?')
+            .get(username, namespace, operation, revision)
+    ) as RevisionRow | undefined;
+    return row ? revisionOf(row) : undefined;
   }
 
   namespaces(username: string): string[] {

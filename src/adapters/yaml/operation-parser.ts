@@ -9,6 +9,18 @@ import type { OperationParser, ParsedSource, SourceNode, SourcePosition, SourceP
 export const yamlOperationParser: OperationParser = {
   parse(text: string): ParsedSource {
     const lines = new LineCounter();
+    // The yaml package's time grows faster than the size on deeply nested input (1 MB of "[" takes
+    // seconds), so nesting that would be refused below is refused before parsing.
+    const deep = nestingBeyond(text, MAX_DEPTH);
+    if (deep !== null) {
+      let line = 1;
+      let lineStart = 0;
+      for (let i = text.indexOf('\n'); i !== -1 && i < deep; i = text.indexOf('\n', i + 1)) {
+        line++;
+        lineStart = i + 1;
+      }
+      return { root: null, problems: [{ pos: { line, column: deep - lineStart + 1 }, message: `the file is nested deeper than ${MAX_DEPTH} levels` }] };
+    }
     let doc: ReturnType<typeof parseDocument>;
     try {
       // Duplicate keys are found below, with a Set: the package's own check compares every pair.
@@ -91,4 +103,50 @@ function scalarText(node: Scalar): string | null {
   if (node.value === null && (node.type === Scalar.PLAIN || node.type === undefined)) return null;
   if (node.type === Scalar.PLAIN && typeof node.source === 'string') return node.source;
   return String(node.value);
+}
+
+/**
+ * Where the text nests deeper than `max`, found without parsing: flow collections ([ and { outside
+ * quoted scalars and comments) and compact block sequences ("- - - x" on one line). Null when it
+ * does not. A bracket inside a plain scalar counts too, so a file is refused early only with more
+ * than `max` of them unclosed; a quote starts a quoted scalar only where a scalar can start.
+ */
+export function nestingBeyond(text: string, max: number): number | null {
+  let flow = 0;
+  let quote: string | null = null;
+  let lineStart = true;
+  let dashes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === '\n') {
+      lineStart = true;
+      dashes = 0;
+      continue;
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const end = text.indexOf('\n', i);
+      if (end === -1) break;
+      i = end - 1;
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ') continue;
+      if (c === '-' && (text[i + 1] === ' ' || text[i + 1] === '\t')) {
+        if (++dashes > max) return i;
+        i++;
+        continue;
+      }
+      lineStart = false;
+    }
+    if ((c === '"' || c === "'") && /[\s[{,:]/.test(text[i - 1] ?? ' ')) quote = c;
+    else if (c === '[' || c === '{') {
+      if (++flow > max) return i;
+    } else if ((c === ']' || c === '}') && flow > 0) flow--;
+  }
+  return null;
 }

@@ -449,8 +449,9 @@ class Reporter {
       const path = [...at, ...rel, ...(issue.path as (string | number)[])];
       const inSchema = [...rel, ...(issue.path as (string | number)[])];
       if (issue.code === 'invalid_union' && issue.errors.length) {
-        // The branch whose shape fits the node (a map for {name, tag}) has the useful findings.
-        const fitting = issue.errors.find((branch) => branch.length && branch.every((i) => i.path.length > 0));
+        // The branch whose shape fits the node (a map for {name, tag}) has the useful findings: the
+        // one that did not refuse the node's own type (an unknown key inside the map included).
+        const fitting = issue.errors.find((branch) => branch.length && !branch.some((i) => i.path.length === 0 && i.code === 'invalid_type'));
         if (fitting) {
           this.issues(schema, fitting, at, inSchema);
           continue;

@@ -90,11 +90,13 @@ export class OperationService {
    * text differs from the latest, else the latest (operations-decisions.md: revisions). An invalid
    * operation is refused with INVALID_OPERATION and every problem in `details`, and nothing is saved.
    */
-  save(username: string, text: string, fileName?: string): SavedOperation & { revisions: number } {
+  save(username: string, text: string, fileName?: string): SavedOperation & { revisions: number; isNew: boolean } {
     const op = this.valid(text, fileName);
+    const before = this.o.store.revision(username, op.namespace, op.id)?.revision ?? 0;
     const revision = this.o.store.saveRevision(username, op.namespace, op.id, text, this.o.clock.now());
-    const all = this.o.store.revisions(username, op.namespace, op.id);
-    return { ...savedOf(all.find((r) => r.revision === revision)!), revisions: all.length };
+    const saved = this.o.store.revision(username, op.namespace, op.id, revision)!;
+    // Revisions are numbered 1, 2, … with none removed: the latest's number is how many there are.
+    return { ...savedOf(saved), revisions: Math.max(revision, before), isNew: revision > before };
   }
 
   /** A user's operations, the latest revision of each, by namespace then id. */
@@ -110,10 +112,13 @@ export class OperationService {
    * every revision. OPERATION_NOT_FOUND when the user has no such operation or revision.
    */
   operation(username: string, namespace: string, id: string, revision?: number): SavedOperation & { revisions: Omit<SavedOperation, 'source' | 'namespace' | 'operation'>[] } {
+    const chosen = this.o.store.revision(username, namespace, id, revision);
+    if (!chosen) {
+      const latest = revision === undefined ? undefined : this.o.store.revision(username, namespace, id);
+      if (!latest) throw new SimError('OPERATION_NOT_FOUND', `No operation "${id}" in namespace "${namespace}" exists for this user; list yours with GET /sim/operations`);
+      throw new SimError('OPERATION_NOT_FOUND', `Operation "${namespace}/${id}" has no revision ${revision}; its revisions: 1 to ${latest.revision}`);
+    }
     const all = this.o.store.revisions(username, namespace, id);
-    if (!all.length) throw new SimError('OPERATION_NOT_FOUND', `No operation "${id}" in namespace "${namespace}" exists for this user; list yours with GET /sim/operations`);
-    const chosen = revision === undefined ? all.at(-1)! : all.find((r) => r.revision === revision);
-    if (!chosen) throw new SimError('OPERATION_NOT_FOUND', `Operation "${namespace}/${id}" has no revision ${revision}; its revisions: 1 to ${all.length}`);
     return { ...savedOf(chosen), revisions: all.map((r) => ({ revision: r.revision, created: new Date(r.createdAt).toISOString() })) };
   }
 

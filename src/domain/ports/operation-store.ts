@@ -67,8 +67,10 @@ export interface OperationStore {
   saveRevision(username: string, namespace: string, operation: string, source: string, at: number): number;
   /** A user's operations: the latest revision of each, by namespace then id. */
   operations(username: string): OperationRevision[];
-  /** Every revision of one operation of a user, oldest first (empty: no such operation). */
-  revisions(username: string, namespace: string, operation: string): OperationRevision[];
+  /** Every revision of one operation of a user, oldest first, without their text (empty: no such operation). */
+  revisions(username: string, namespace: string, operation: string): Omit<OperationRevision, 'source'>[];
+  /** One revision with its text (the latest when `revision` is undefined), or undefined. */
+  revision(username: string, namespace: string, operation: string, revision?: number): OperationRevision | undefined;
   /** The namespaces a user has used: those of their operations and of their namespace files, sorted. */
   namespaces(username: string): string[];
   createExecution(execution: StoredExecution): void;

@@ -24,6 +24,9 @@ export interface RequestRecord {
 /** How many requests /sim/requests keeps per user. */
 export const REQUESTS_KEPT_PER_USER = 1000;
 
+/** The header with which a client says a request is a poll, not an action (the dashboard does). */
+export const POLL_HEADER = 'x-em-sim-poll';
+
 /**
  * The last requests of each user, in memory only: nothing touches SQLite on the hot path.
  * Tokens only verify for configured users, so memory is bounded by users × `perUser`.
@@ -88,9 +91,12 @@ export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHand
         bytes_out: bytesOut,
         ...(aborted ? { aborted: true as const } : {}),
       };
-      if (user) requests.record(user, entry);
-      // A successful health check is a probe's (the image's HEALTHCHECK, every 5 s), not a user's: debug.
-      const level = entry.path === '/sim/health' && status === 200 ? 'debug' : 'info';
+      // A request marked as a poll (the dashboard following a page: X-EM-Sim-Poll: 1) is not the
+      // user's own doing: it is logged at debug and kept out of /sim/requests, where it would push
+      // out what the user's scripts sent. So is a successful health check (a probe's, every 5 s).
+      const poll = c.req.header(POLL_HEADER) === '1';
+      if (user && !poll) requests.record(user, entry);
+      const level = poll || (entry.path === '/sim/health' && status === 200) ? 'debug' : 'info';
       if (logger.enabled(level)) {
         const { time: _arrived, ...fields } = entry;
         logger[level]('request', user ? { user, ...fields } : fields);

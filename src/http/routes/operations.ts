@@ -114,11 +114,12 @@ export function registerOperationRoutes(routes: RouteTable, deps: OperationRoute
         'What the dashboard\'s editor does on Save. The operation is checked first: an invalid one answers 400 INVALID_OPERATION ' +
         'with every problem in `errors`, and nothing is saved. The same text as the latest revision saves nothing new.',
       rawBody: { contentType: 'application/yaml', schema: z.object({ file: fileParam }) },
-      success: { status: 201, description: 'The revision saved (or the latest, when the text is unchanged), and how many there are', example: { ...savedExample, revisions: 2 } },
+      success: { status: 201, description: 'The revision saved, and how many there are (200 with the latest, and nothing saved, when the text is unchanged)', example: { ...savedExample, revisions: 2 } },
       errors: ['UNSUPPORTED_MEDIA_TYPE', 'MISSING_PARAMETER', 'INVALID_PARAMETER', 'INVALID_OPERATION'],
     },
     async (c) => {
-      const { source: _source, ...saved } = operations.save(c.get('user'), await yamlBody(c), c.req.query('file'));
+      const { source: _source, isNew, ...saved } = operations.save(c.get('user'), await yamlBody(c), c.req.query('file'));
+      if (!isNew) return c.json(saved, 200);
       return c.json(saved, 201, { Location: `/sim/operations/${encodeURIComponent(saved.namespace)}/${encodeURIComponent(saved.operation)}` });
     },
   );
@@ -141,7 +142,7 @@ export function registerOperationRoutes(routes: RouteTable, deps: OperationRoute
       path: '/sim/operations/:namespace/:id',
       tag: 'operations',
       summary: 'One of your operations: its YAML (the latest revision, or the one asked for) and the list of its revisions',
-      params: z.object({ revision: integer().refine((n) => n >= 1, 'expected a revision, 1 or more').optional().describe('a revision; omitted: the latest') }),
+      params: z.object({ revision: integer(1).optional().describe('a revision, 1 or more; omitted: the latest') }),
       success: {
         description: 'The revision, with `source` its YAML',
         example: { ...savedExample, source: 'id: hello-from-space\nnamespace: em_testing\ntasks: …', revisions: [{ revision: 1, created: '2026-11-30T09:00:00.000Z' }, { revision: 2, created: savedExample.created }] },

@@ -1,6 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import type { Context } from 'hono';
 import { fileURLToPath } from 'node:url';
 import { SimError } from '../../domain/errors.ts';
+import type { AppEnv } from '../env.ts';
 import type { RouteTable } from '../route-table.ts';
 
 /**
@@ -22,7 +25,7 @@ const TYPES: Record<string, string> = {
 /** The page at `/`: where to go. */
 const HOME = `<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="UTF-8"><title>em-sim</title>
+<head><meta charset="UTF-8"><title>em-sim</title><link rel="icon" href="data:,">
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}a{color:#0b5cad}</style></head>
 <body>
 <h1>em-sim</h1>
@@ -38,27 +41,35 @@ const HOME = `<!DOCTYPE html>
 /**
  * `/` (links to the dashboard and the API page) and `/ui`, the dashboard: a single page that
  * signs in with POST /auth/ and does everything through the same /em/* and /sim/* routes a script
- * uses. Its files are a fixed set read from dist/ui/ once; no name outside that set is served.
- * UI_NOT_BUILT (503) when the checkout has no dist/ui/ (`npm run build` makes it).
+ * uses. Only the files `npm run build` writes into dist/ui/ are served (a name outside that set is
+ * 404); each is read when its modification time changes, so a rebuild shows at the next reload,
+ * with an ETag for the browser's cache. UI_NOT_BUILT (503) while dist/ui/ has no page (not built,
+ * or a build under way).
  */
 export function registerUiRoutes(routes: RouteTable): void {
-  let files: Map<string, Buffer> | undefined;
-  const load = (): Map<string, Buffer> => {
-    if (files) return files;
-    let names: string[];
-    try {
-      names = readdirSync(UI_DIR).filter((n) => /^[a-z0-9][a-z0-9._-]*$/.test(n) && (n.split('.').pop() ?? '') in TYPES);
-    } catch {
-      throw new SimError('UI_NOT_BUILT', 'The dashboard is not built in this checkout: run `npm run build` (npm install does it), then reload');
+  const cache = new Map<string, { mtimeMs: number; bytes: Buffer; etag: string }>();
+  const send = (c: Context<AppEnv>, name: string) => {
+    const ext = name.split('.').pop() ?? '';
+    const type = /^[a-z0-9][a-z0-9._-]*$/.test(name) && Object.hasOwn(TYPES, ext) ? TYPES[ext]! : undefined;
+    if (!type) throw new SimError('NOT_FOUND', `No dashboard file ${JSON.stringify(name)}; the dashboard is at /ui`);
+    const file = UI_DIR + name;
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (!stat?.isFile()) {
+      if (name === 'index.html' || !statSync(UI_DIR + 'index.html', { throwIfNoEntry: false })) {
+        throw new SimError('UI_NOT_BUILT', 'The dashboard is not built in this checkout (or is being rebuilt): run `npm run build` (npm install does it), then reload');
+      }
+      throw new SimError('NOT_FOUND', `No dashboard file ${JSON.stringify(name)}; the dashboard is at /ui`);
     }
-    files = new Map(names.map((n) => [n, readFileSync(UI_DIR + n)]));
-    return files;
-  };
-  const send = (name: string) => {
-    const bytes = load().get(name);
-    if (!bytes) throw new SimError('NOT_FOUND', `No dashboard file ${JSON.stringify(name)}; the dashboard is at /ui`);
-    const type = TYPES[name.split('.').pop()!]!;
-    return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Uint8Array<ArrayBuffer>, type };
+    let entry = cache.get(name);
+    if (!entry || entry.mtimeMs !== stat.mtimeMs) {
+      const bytes = readFileSync(file);
+      entry = { mtimeMs: stat.mtimeMs, bytes, etag: `"${createHash('sha1').update(bytes).digest('base64url')}"` };
+      cache.set(name, entry);
+    }
+    const headers = { 'Content-Type': type, 'Cache-Control': 'no-cache', ETag: entry.etag };
+    if (c.req.header('if-none-match') === entry.etag) return c.body(null, 304, headers);
+    const { bytes } = entry;
+    return c.body(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Uint8Array<ArrayBuffer>, 200, headers);
   };
 
   routes.add(
@@ -66,21 +77,20 @@ export function registerUiRoutes(routes: RouteTable): void {
     (c) => c.html(HOME),
   );
 
-  routes.add(
-    {
-      methods: ['GET'],
-      path: '/ui',
-      tag: 'sim',
-      auth: false,
-      summary: 'The dashboard: sign in with a user of sim-config.yaml (simulator only)',
-      success: { description: 'The page', contentType: 'text/html' },
-      errors: ['UI_NOT_BUILT'],
-    },
-    (c) => {
-      const { bytes, type } = send('index.html');
-      return c.body(bytes, 200, { 'Content-Type': type, 'Cache-Control': 'no-cache' });
-    },
-  );
+  for (const path of ['/ui', '/ui/']) {
+    routes.add(
+      {
+        methods: ['GET'],
+        path,
+        tag: 'sim',
+        auth: false,
+        summary: 'The dashboard: sign in with a user of sim-config.yaml (simulator only)',
+        success: { description: 'The page', contentType: 'text/html' },
+        errors: ['UI_NOT_BUILT'],
+      },
+      (c) => send(c, 'index.html'),
+    );
+  }
 
   routes.add(
     {
@@ -92,9 +102,6 @@ export function registerUiRoutes(routes: RouteTable): void {
       success: { description: 'The file', contentType: 'application/octet-stream' },
       errors: ['NOT_FOUND', 'UI_NOT_BUILT'],
     },
-    (c) => {
-      const { bytes, type } = send(c.req.param('file') ?? '');
-      return c.body(bytes, 200, { 'Content-Type': type, 'Cache-Control': 'no-cache' });
-    },
+    (c) => send(c, c.req.param('file') ?? ''),
   );
 }
