@@ -147,7 +147,12 @@ function operation(spec: RouteSpec, method: Method): Json {
     op.parameters = [...pathParameters, ...(fields ? queryParameters(fields) : [])];
   } else {
     if (pathParameters.length) op.parameters = pathParameters;
-    if (spec.rawBody) {
+    if (spec.rawBody && spec.rawBody.contentType !== 'multipart/form-data') {
+      // The body is the thing itself (an operation's YAML, a file's bytes); the fields are in the query.
+      if (fields) op.parameters = [...pathParameters, ...queryParameters(fields)];
+      const binary = spec.rawBody.contentType === 'application/octet-stream';
+      op.requestBody = { required: true, content: { [spec.rawBody.contentType]: { schema: { type: 'string', ...(binary ? { format: 'binary' } : {}) } } } };
+    } else if (spec.rawBody) {
       const fileField = spec.rawBody.fileField ?? 'files';
       const withFiles = {
         ...fields,
