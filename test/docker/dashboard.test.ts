@@ -138,6 +138,18 @@ describe('the dashboard at /ui, in Chromium', () => {
       await see(page.getByText('Saved ui_testing/hello-dashboard, revision 1'));
       await see(page.getByRole('heading', { name: 'Operation ui_testing/hello-dashboard' }));
     });
+    await step(page, 'an unsaved edit comes back after leaving the page, and can be discarded', async () => {
+      await page.locator('.cm-content').click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.insertText('# not saved yet\n');
+      await page.getByRole('link', { name: 'Executions', exact: true }).click();
+      await page.goBack();
+      await see(page.getByRole('status').filter({ hasText: 'Your unsaved edit of this text is back' }));
+      expect(await page.locator('.cm-content').innerText()).toContain('# not saved yet');
+      await page.getByRole('button', { name: 'Discard it' }).click();
+      await page.getByRole('status').filter({ hasText: 'Your unsaved edit' }).waitFor({ state: 'detached' });
+      expect(await page.locator('.cm-content').innerText()).not.toContain('# not saved yet');
+    });
     await step(page, 'the operation is listed', async () => {
       await page.getByRole('link', { name: 'Operations', exact: true }).click();
       await see(page.getByRole('cell', { name: 'hello-dashboard' }));

@@ -124,6 +124,17 @@ function ProblemList({ check, error, goTo }: { check: Check | null; error: unkno
   );
 }
 
+/** Unsaved edits by the text they were made on ("ns/id@revision", or "new"), for this tab. */
+const drafts = {
+  get(doc: string): string | undefined {
+    return sessionStorage.getItem(`em-sim.draft.${doc}`) ?? undefined;
+  },
+  set(doc: string, text: string | null): void {
+    if (text === null) sessionStorage.removeItem(`em-sim.draft.${doc}`);
+    else sessionStorage.setItem(`em-sim.draft.${doc}`, text);
+  },
+};
+
 const operationPath = (namespace: string, id: string) => `/sim/operations/${encodeURIComponent(namespace)}/${encodeURIComponent(id)}`;
 
 /**
@@ -135,6 +146,7 @@ export function OperationEditor({ namespace, id, revision }: { namespace?: strin
   const path = namespace && id ? operationPath(namespace, id) : null;
   const saved = useLoad(async () => (path ? getJson<SavedOperation>(path, { query: { revision } }) : null), [path, revision]);
   const [edit, setEdit] = useState<{ doc: string; text: string } | null>(null);
+  const [reset, setReset] = useState(0);
   const [check, setCheck] = useState<{ check: Check | null; error?: unknown }>({ check: null });
   const view = useRef<EditorView | null>(null);
   const action = useAction();
@@ -145,7 +157,12 @@ export function OperationEditor({ namespace, id, revision }: { namespace?: strin
       : null;
   if (path && !loaded) return saved.error ? <ErrorNote error={saved.error} /> : <p class="hint">Loading…</p>;
   const doc = loaded ? `${loaded.namespace}/${loaded.operation}@${loaded.revision}` : 'new';
-  const shown = edit && edit.doc === doc ? edit.text : (loaded?.source ?? TEMPLATE);
+  const original = loaded?.source ?? TEMPLATE;
+  // An edit not saved yet is kept in the tab (sessionStorage) by the text it was made on: leaving
+  // the page and coming back brings it back, marked, with a way to drop it.
+  const draft = drafts.get(doc);
+  const shown = edit && edit.doc === doc ? edit.text : (draft ?? original);
+  const dirty = shown !== original;
 
   const failWith = (err: unknown): never => {
     // An invalid operation is refused with every problem: show them in the list too.
@@ -190,14 +207,31 @@ export function OperationEditor({ namespace, id, revision }: { namespace?: strin
           </label>
         </p>
       ) : null}
+      {draft !== undefined && dirty ? (
+        <p class="warning" role="status">
+          Your unsaved edit of this text is back.{' '}
+          <button
+            type="button"
+            class="link"
+            onClick={() => {
+              drafts.set(doc, null);
+              setEdit(null);
+              setReset((n) => n + 1);
+            }}
+          >
+            Discard it
+          </button>
+        </p>
+      ) : null}
       <div class="editor-layout">
         <YamlEditor
-          key={doc}
+          key={`${doc}#${reset}`}
           label="Operation YAML"
-          initial={loaded?.source ?? TEMPLATE}
+          initial={draft ?? original}
           onView={(v) => (view.current = v)}
           onChange={(text) => {
             setEdit({ doc, text });
+            drafts.set(doc, text === original ? null : text);
             if (action.error || action.done) action.clear();
           }}
           onCheck={(c, error) => setCheck({ check: c, error })}
@@ -218,6 +252,7 @@ export function OperationEditor({ namespace, id, revision }: { namespace?: strin
               const s = (await res.json()) as OperationSummary;
               const next = `#/operations/${encodeURIComponent(s.namespace)}/${encodeURIComponent(s.operation)}`;
               setEdit(null);
+              drafts.set(doc, null);
               if (location.hash !== next) location.hash = next;
               else await saved.reload();
               return res.status === 201
@@ -235,7 +270,9 @@ export function OperationEditor({ namespace, id, revision }: { namespace?: strin
           onClick={() =>
             action.run(async () => {
               if (!(await confirmTarget())) return 'Not executed';
-              location.hash = `#/executions/${await execute(shown).catch(failWith)}`;
+              const started = await execute(shown).catch(failWith);
+              drafts.set(doc, null);
+              location.hash = `#/executions/${started}`;
             })
           }
         >

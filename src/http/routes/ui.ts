@@ -67,7 +67,9 @@ export function registerUiRoutes(routes: RouteTable): void {
       cache.set(name, entry);
     }
     const headers = { 'Content-Type': type, 'Cache-Control': 'no-cache', ETag: entry.etag };
-    if (c.req.header('if-none-match') === entry.etag) return c.body(null, 304, headers);
+    // Compression makes the ETag weak (W/"…"): either form matches.
+    const asked = (c.req.header('if-none-match') ?? '').split(',').map((t) => t.trim().replace(/^W\//, ''));
+    if (asked.includes(entry.etag)) return c.body(null, 304, headers);
     const { bytes } = entry;
     return c.body(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) as Uint8Array<ArrayBuffer>, 200, headers);
   };
