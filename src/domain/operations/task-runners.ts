@@ -418,7 +418,8 @@ async function podRun(ctx: TaskContext, task: PodRunTask, deps: TaskRunnerDeps):
         await deps.pods.stop(ctx.username, pod, generation, message);
         return failed(message, { status: false, message, exitCode: null, reason });
       }
-      const line = `${state.waiting.reason}: ${state.waiting.message}`;
+      // ContainerCreating may come without a message: the reason alone, then.
+      const line = state.waiting.message ? `${state.waiting.reason}: ${state.waiting.message}` : state.waiting.reason;
       if (line !== lastWaiting) ctx.log('INFO', line);
       lastWaiting = line;
     } else {
