@@ -102,7 +102,7 @@ export function YamlEditor({
           yaml(),
           lintGutter(),
           linter(source, { delay: 500 }),
-          EditorView.contentAttributes.of({ 'aria-label': label }),
+          EditorView.contentAttributes.of({ 'aria-label': label, tabindex: '0' }),
           EditorView.updateListener.of((u) => {
             if (u.docChanged) handlers.current.onChange(u.state.doc.toString());
           }),

@@ -146,7 +146,7 @@ function App() {
         Skip to content
       </a>
       <header>
-        <span class="brand">em-sim</span>
+        <h1 class="brand">em-sim</h1>
         <nav aria-label="Pages">
           {PAGES.map(([key, label]) => (
             <a key={key} href={`#/${key}`} aria-current={current === key ? 'page' : undefined}>

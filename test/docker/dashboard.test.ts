@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * The page as it is now, checked by axe-core (the accessibility rules of WCAG 2.1 A and AA and
+ * best practice): no violation of any impact. Fails naming each rule and where it is broken.
+ */
+async function accessible(): Promise<void> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (c: Document) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    return (await axe.run(document)).violations.map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  expect(violations).toEqual([]);
+}
 
 /** Waits until the locator shows (playwright's own retrying wait). */
 const see = (l: Locator, timeout = 15_000) => l.first().waitFor({ state: 'visible', timeout });
@@ -103,6 +119,7 @@ describe('the dashboard at /ui, in Chromium', () => {
       await see(page.getByRole('alert').filter({ hasText: '401 No active account found with the given credentials' }));
     });
     await shot('sign-in');
+    await step(page, 'the sign-in page passes axe', accessible);
     await step(page, 'sign in', async () => {
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Sign in' }).click();
@@ -127,6 +144,7 @@ describe('the dashboard at /ui, in Chromium', () => {
       expect(await page.locator('.cm-activeLine').innerText()).toContain('max_duration_second: 60');
     });
     await shot('operation-error');
+    await step(page, 'the editor passes axe', accessible);
     await step(page, 'saving the invalid operation is refused', async () => {
       await page.getByRole('button', { name: 'Save' }).click();
       await see(page.getByRole('alert').filter({ hasText: 'INVALID_OPERATION' }));
@@ -174,6 +192,7 @@ describe('the dashboard at /ui, in Chromium', () => {
       expect(await page.getByTestId('execution-logs').innerText()).toContain('[bring_down]');
     });
     await shot('execution');
+    await step(page, 'the execution page passes axe', accessible);
     await step(page, 'download the file the execution brought down', async () => {
       const file = await downloaded(page.getByRole('button', { name: 'Download /first_test/hello.txt (v1)' }));
       expect(file).toEqual({ name: 'hello.txt', text: 'Debi tirar mas fotos\n' });
@@ -184,6 +203,7 @@ describe('the dashboard at /ui, in Chromium', () => {
       await see(row.locator('[data-state="COMPLETED"]'));
     });
     await shot('executions');
+    await step(page, 'the executions page passes axe', accessible);
   });
 
   it('shows the namespace file with its versions, uploads a new version and downloads each', async () => {
@@ -200,6 +220,7 @@ describe('the dashboard at /ui, in Chromium', () => {
       await see(page.getByText('Uploaded /first_test/hello.txt, version 2'));
     });
     await shot('namespaces');
+    await step(page, 'the namespaces page passes axe', accessible);
     await step(page, 'download both versions', async () => {
       expect((await downloaded(page.getByRole('button', { name: 'Download /first_test/hello.txt version 1' }))).text).toBe('Debi tirar mas fotos\n');
       expect((await downloaded(page.getByRole('button', { name: 'Download /first_test/hello.txt version 2' }))).text).toBe('second version\n');
@@ -233,6 +254,7 @@ describe('the dashboard at /ui, in Chromium', () => {
       await see(page.getByTestId('pod-logs').filter({ hasText: 'greeting for the logs' }));
     });
     await shot('onboard');
+    await step(page, 'the onboard page passes axe', accessible);
     await step(page, 'delete the file', async () => {
       await page.getByRole('button', { name: 'Delete notes/onboard-note.txt' }).click();
       await see(page.getByText('Deleted notes/onboard-note.txt'));
@@ -258,6 +280,7 @@ describe('the dashboard at /ui, in Chromium', () => {
       expect(await page.locator('figure[aria-label="Timeline of the next orbits"] title').allTextContents()).toContainEqual(expect.stringContaining('later scheduled on FPGA'));
     });
     await shot('satellite');
+    await step(page, 'the satellite page passes axe', accessible);
     await step(page, 'advance the clock an hour: the run starts', async () => {
       await page.getByRole('button', { name: '+1 h' }).click();
       await see(page.getByText(/Clock advanced by 3600 seconds/));

@@ -64,7 +64,7 @@ export function NamespacesPage({ namespace }: { namespace?: string }) {
                       type="button"
                       class="small"
                       key={v.version}
-                      aria-label={`Download ${f.path} version ${v.version}`}
+                      aria-label={`v${v.version}: download ${f.path} version ${v.version}`}
                       title={`${bytes(v.size)}, ${when(v.created)}`}
                       onClick={() =>
                         action.run(() =>

@@ -15,6 +15,8 @@ function Chart({ make, deps, label }: { make: () => Element; deps: unknown[]; la
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const chart = make();
+    // Plot names each mark's group with aria-label; a label needs a role on an SVG <g>.
+    for (const g of chart.querySelectorAll('g[aria-label]:not([role])')) g.setAttribute('role', 'group');
     host.current!.replaceChildren(chart);
     return () => chart.remove();
   }, deps);
