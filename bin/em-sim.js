@@ -9,16 +9,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bundle = `${root}dist/em-sim.mjs`;
 
+/** Whether a file under `dir` changed after `ms` (epoch ms). */
+function changedSince(dir, ms) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).some((e) => !e.isDirectory() && statSync(`${e.parentPath ?? e.path}/${e.name}`).mtimeMs > ms);
+}
+
 /** Whether the bundle was built after every source, package.json and the bundler last changed. */
 function bundleIsFresh() {
   if (process.env.EM_SIM_NO_BUNDLE === '1' || !existsSync(bundle)) return false;
   const built = statSync(bundle).mtimeMs;
   // An install without sources runs the bundle as it is.
   if (!existsSync(`${root}src`)) return true;
-  for (const entry of readdirSync(`${root}src`, { recursive: true, withFileTypes: true })) {
-    if (entry.isDirectory()) continue;
-    if (statSync(`${entry.parentPath ?? entry.path}/${entry.name}`).mtimeMs > built) return false;
-  }
+  if (changedSince(`${root}src`, built)) return false;
   return [`${root}package.json`, `${root}scripts/bundle.mjs`].every((file) => !existsSync(file) || statSync(file).mtimeMs <= built);
 }
 
@@ -26,9 +28,7 @@ function bundleIsFresh() {
 function dashboardIsStale() {
   if (!existsSync(`${root}ui`) || !existsSync(`${root}scripts/bundle.mjs`)) return false;
   const page = `${root}dist/ui/index.html`;
-  if (!existsSync(page)) return true;
-  const built = statSync(page).mtimeMs;
-  return readdirSync(`${root}ui`, { recursive: true, withFileTypes: true }).some((e) => !e.isDirectory() && statSync(`${e.parentPath ?? e.path}/${e.name}`).mtimeMs > built);
+  return !existsSync(page) || changedSince(`${root}ui`, statSync(page).mtimeMs);
 }
 
 // Only `em-sim start` serves the dashboard; other commands do not wait for it.

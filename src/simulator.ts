@@ -205,7 +205,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     logger,
     services: { apps: services.apps, usage: services.usage, access: services.status },
     operations: { operations, namespaces, uploadMaxBytes: config.limits.uplink_max_bytes },
-    satellite: new SatelliteTimelineService({ orbit, nodes, busy: busyWindows, clock, pods: podStore }),
+    satellite: new SatelliteTimelineService({ orbit, nodes, busy: busyWindows, clock, pods: podStore, eclipse: windowSpecs(['eclipse'], config, orbit) }),
     settings: {
       version: VERSION,
       uplinkMaxBytes: config.limits.uplink_max_bytes,

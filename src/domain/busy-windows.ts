@@ -1,6 +1,6 @@
 import { SimError } from './errors.ts';
 import type { Clock } from './ports/clock.ts';
-import { compileWindows, coveredUntil, nextCoveredAt, type CompiledWindows, type WindowSpec } from './time/windows.ts';
+import { compileWindows, coveredUntil, windowState, type CompiledWindows, type WindowSpec } from './time/windows.ts';
 
 /**
  * CG2's busy periods (sim-config.yaml `busy_windows`): while one is open on the simulated clock,
@@ -26,12 +26,9 @@ export class BusyWindows {
     return coveredUntil(this.windows, this.clock.now());
   }
 
-  /** Whether a busy window is open at simulated time t (epoch ms), and until when (null: never). */
-  at(t: number): { busy: boolean; until: number | null } {
-    if (!this.windows.length) return { busy: false, until: null };
-    const end = coveredUntil(this.windows, t);
-    if (end !== null) return { busy: true, until: end === Infinity ? null : end };
-    return { busy: false, until: nextCoveredAt(this.windows, t) };
+  /** Whether a busy window is open at simulated time t (epoch ms), and until when that stays so (null: for ever). */
+  at(t: number): { inside: boolean; until: number | null } {
+    return windowState(this.windows, t);
   }
 
   /**

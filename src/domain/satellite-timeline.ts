@@ -3,7 +3,7 @@ import type { NodeSchedule } from './nodes/node-schedule.ts';
 import type { Orbit } from './onboard/orbit.ts';
 import type { Clock } from './ports/clock.ts';
 import type { PodStore } from './ports/pod-store.ts';
-import type { Interval } from './time/windows.ts';
+import { compileWindows, windowState, type CompiledWindows, type Interval, type WindowSpec } from './time/windows.ts';
 
 /** A stretch of time as the timeline gives it: ISO 8601 (simulated clock), [start, end). */
 export interface Span {
@@ -65,37 +65,27 @@ export const TIMELINE_MAX_HOURS = 48;
 /** The most spans one list holds: a window set that flips more often is cut short (and `truncated` says so). */
 export const MAX_SPANS = 5000;
 
-/** Edges of orbits and eclipses are found to this precision (ms) between two ground-track samples. */
-const EDGE_MS = 1000;
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * The stretches of [from, to) in which `at` says yes: `at(t)` answers whether it holds at t and
- * until when it stays so (null: for ever), as NodeSchedule.availability and BusyWindows.at do.
+ * The stretches of [from, to) inside: `at(t)` answers whether t is inside and until when that
+ * stays so (windowState's answer; null: for ever). At most MAX_SPANS, `truncated` when cut.
  */
-export function spansOf(at: (t: number) => { yes: boolean; until: number | null }, from: number, to: number): { spans: Interval[]; truncated: boolean } {
+export function spansOf(at: (t: number) => { inside: boolean; until: number | null }, from: number, to: number): { spans: Interval[]; truncated: boolean } {
   const spans: Interval[] = [];
   let t = from;
   while (t < to) {
     if (spans.length === MAX_SPANS) return { spans, truncated: true };
     const a = at(t);
     const next = a.until === null || a.until <= t ? Infinity : a.until;
-    if (a.yes) spans.push({ start: t, end: Math.min(next, to) });
+    if (a.inside) spans.push({ start: t, end: Math.min(next, to) });
     t = next;
   }
   return { spans, truncated: false };
 }
 
-/** The first moment in (outside, inside] at which `holds` is true, to EDGE_MS, given it is false at `outside` and true at `inside`. */
-function edge(holds: (t: number) => boolean, outside: number, inside: number): number {
-  while (inside - outside > EDGE_MS) {
-    const mid = Math.round((outside + inside) / 2);
-    if (holds(mid)) inside = mid;
-    else outside = mid;
-  }
-  return inside;
-}
+/** Looking two days ahead covers the longest timeline (TIMELINE_MAX_HOURS) with its past quarter hour. */
+const HORIZON_MS = 2 * 86_400_000 + 3_600_000;
 
 /**
  * The satellite as the dashboard shows it (simulator only; the real dashboard cannot): the next
@@ -104,9 +94,22 @@ function edge(holds: (t: number) => boolean, outside: number, inside: number): n
  * simulated clock; moving the clock (POST /sim/clock) moves the picture.
  */
 export class SatelliteTimelineService {
+  /** The northern half of each orbit: an ascending node starts each of its stretches. */
+  private readonly north: CompiledWindows;
+  private readonly eclipse: CompiledWindows;
+
+  /**
+   * `eclipse` is the configured `eclipse` orbit window (the one `availability: eclipse` gives a
+   * node), so that the timeline's eclipses and a node that follows them agree to the second.
+   */
   constructor(
-    private readonly o: { orbit: Orbit; nodes: NodeSchedule; busy: BusyWindows; clock: Clock; pods: PodStore },
-  ) {}
+    private readonly o: { orbit: Orbit; nodes: NodeSchedule; busy: BusyWindows; clock: Clock; pods: PodStore; eclipse: readonly WindowSpec[] },
+  ) {
+    // Edges are found as node windows find theirs (windows.ts: sampled, then bisected to a second),
+    // and what was found is kept between polls.
+    this.north = compileWindows([{ name: 'north', holds: (t) => o.orbit.stateAt(t).latitude >= 0, stepMs: 60_000, horizonMs: HORIZON_MS }]);
+    this.eclipse = compileWindows(o.eclipse);
+  }
 
   /**
    * The timeline of `hours` ahead of now (and `pastMinutes` before it), with the ground track sampled
@@ -119,30 +122,14 @@ export class SatelliteTimelineService {
     const to = now + hours * 3_600_000;
     const step = stepSeconds * 1000;
 
-    // The ground track, sampled; ascending nodes and eclipse edges are found between two samples
-    // by bisection, so that they do not depend on the step (and agree with node windows that follow
-    // the same orbit, which are found the same way).
     const track: TrackPoint[] = [];
-    const ascending: number[] = [];
-    const eclipses: Interval[] = [];
-    const north = (t: number) => orbit.stateAt(t).latitude >= 0;
-    const dark = (t: number) => orbit.stateAt(t).shadow >= 0.5;
-    let previous: { t: number; latitude: number; dark: boolean } | null = null;
     for (let t = from; ; t = Math.min(t + step, to)) {
       const s = orbit.stateAt(t);
-      const isDark = s.shadow >= 0.5;
       track.push({ time: iso(t), latitude: round(s.latitude), longitude: round(s.longitude) });
-      if (previous === null) {
-        if (isDark) eclipses.push({ start: t, end: to });
-      } else {
-        if (previous.latitude < 0 && s.latitude >= 0) ascending.push(edge(north, previous.t, t));
-        if (!previous.dark && isDark) eclipses.push({ start: edge(dark, previous.t, t), end: to });
-        if (previous.dark && !isDark) eclipses.at(-1)!.end = edge((x) => !dark(x), previous.t, t);
-      }
-      previous = { t, latitude: s.latitude, dark: isDark };
       if (t >= to) break;
     }
     const here = orbit.stateAt(now);
+    const ascending = spansOf((t) => windowState(this.north, t), from, to).spans.map((s) => s.start).filter((t) => t > from);
     const edges = [from, ...ascending, to];
     const orbits = edges.slice(1).map((end, i) => ({ number: i + 1, start: iso(edges[i]!), end: iso(end) }));
 
@@ -166,13 +153,11 @@ export class SatelliteTimelineService {
       node,
       found: spansOf((t) => {
         const a = nodes.availability(node, t);
-        return { yes: a.available, until: a.until };
+        return { inside: a.available, until: a.until };
       }, from, to),
     }));
-    const busySpans = spansOf((t) => {
-      const b = busy.at(t);
-      return { yes: b.busy, until: b.until };
-    }, from, to);
+    const busySpans = spansOf((t) => busy.at(t), from, to);
+    const eclipses = spansOf((t) => windowState(this.eclipse, t), from, to).spans;
     return {
       now: iso(now),
       from: iso(from),

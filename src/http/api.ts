@@ -1,6 +1,5 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { compress } from 'hono/compress';
 import type { TokenService } from '../domain/auth/tokens.ts';
 import type { BusyWindows } from '../domain/busy-windows.ts';
 import type { ClockControl } from '../domain/clock-control.ts';
@@ -115,8 +114,6 @@ export function createApi(deps: ApiDeps): { app: Hono<AppEnv>; routes: RouteTabl
   app.use('*', requestLog(deps.logger, requests));
 
   app.use('/auth/*', limitForms);
-  // The dashboard's script is about 0.8 MB; gzip makes it about a quarter of that for browsers that ask.
-  app.use('/ui/*', compress());
 
   // The simulator-only endpoints take the same tokens as /em/* (the route table checks them),
   // but no busy window or lock applies to them.

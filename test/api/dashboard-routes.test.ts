@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, uniqueName, type TestSim } from '../helpers/sim.ts';
 
@@ -15,11 +17,25 @@ tasks:
     type: dphi.space.cg2.files.list
 `;
 
+/** A GET that asks for no compression (fetch always asks for gzip): its body, encoding and ETag. */
+function rawGet(url: string): Promise<{ body: Buffer; encoding: string | undefined; etag: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers: { 'Accept-Encoding': 'identity' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ body: Buffer.concat(chunks), encoding: res.headers['content-encoding'], etag: res.headers.etag }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
 describe('the dashboard\'s routes', () => {
   const user = uniqueName('db');
   const other = uniqueName('db');
   // The MPU is powered for the first half of every hour (from the epoch); busy 10 minutes of every 2 hours.
-  const nodes = { MPU: { availability: [{ every: 3600, duration: 1800, offset: 0 }] } };
+  // The GPU follows the sunlight, so its power must switch exactly at the eclipses' edges.
+  const nodes = { MPU: { availability: [{ every: 3600, duration: 1800, offset: 0 }] }, GPU: { availability: 'sunlit' as const } };
   let sim: TestSim;
   beforeAll(async () => {
     sim = await startSim({ users: [user, other], config: { nodes, busy_windows: [{ every: 7200, duration: 600, offset: 3000 }] } });
@@ -127,6 +143,15 @@ describe('the dashboard\'s routes', () => {
       for (const [i, s] of a.entries()) expect(Math.abs(s - b[i]), `${key} ${i}`).toBeLessThanOrEqual(2000);
     }
     expect(fine.truncated).toBe(false);
+    // A node powered while sunlit goes down when an eclipse starts, and up when it ends (both edges
+    // are found to a second, each from its own side).
+    // Checked on the coarsest step, where sampling alone would miss by minutes.
+    const gpu = coarse.nodes.find((n: any) => n.node === 'GPU').powered as { start: string; end: string }[];
+    const near = (times: string[], t: string) => Math.min(...times.map((x) => Math.abs(Date.parse(x) - Date.parse(t))));
+    for (const e of coarse.eclipses as { start: string; end: string }[]) {
+      if (e.start !== coarse.from) expect(near(gpu.map((p) => p.end), e.start), e.start).toBeLessThanOrEqual(1000);
+      if (e.end !== coarse.to) expect(near(gpu.map((p) => p.start), e.end), e.end).toBeLessThanOrEqual(1000);
+    }
   });
 
   it('refuses satellite ranges it cannot draw, naming the parameter', async () => {
@@ -164,13 +189,18 @@ describe('the dashboard\'s routes', () => {
     expect((await fetch(`${sim.url}/ui/`)).status).toBe(200);
     const script = await fetch(`${sim.url}/ui/app.js`);
     expect([script.status, script.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
-    // Sent compressed to a client that asks (fetch asks, and unpacks it).
+    // Sent compressed to a client that asks (fetch asks, and unpacks it): the same bytes as the file.
+    const built = readFileSync('dist/ui/app.js', 'utf8');
     expect(script.headers.get('content-encoding')).toBe('gzip');
-    expect((await script.text()).length).toBeGreaterThan(100_000);
-    // The browser's cache revalidates: the same file answers 304 to its ETag.
+    expect(await script.text()).toBe(built);
+    const plain = await rawGet(`${sim.url}/ui/app.js`);
+    expect([plain.encoding, plain.body.length]).toEqual([undefined, Buffer.byteLength(built)]);
+    // The browser's cache revalidates: each representation answers 304 to its own ETag only.
     const etag = script.headers.get('etag')!;
-    expect(etag).toMatch(/^(W\/)?"[\w-]+"$/);
+    expect(etag).toMatch(/^"[\w-]+-gz"$/);
+    expect(plain.etag).toBe(etag.replace('-gz"', '"'));
     expect((await fetch(`${sim.url}/ui/app.js`, { headers: { 'If-None-Match': etag } })).status).toBe(304);
+    expect((await fetch(`${sim.url}/ui/app.js`, { headers: { 'If-None-Match': plain.etag! } })).status).toBe(200);
     for (const name of ['..%2Fem-sim.mjs', 'nope.js', '.hidden.js', 'app.ts', 'x.constructor', 'y.__proto__']) {
       const res = await fetch(`${sim.url}/ui/${name}`);
       expect({ name, status: res.status }).toEqual({ name, status: 404 });

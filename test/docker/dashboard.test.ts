@@ -32,6 +32,7 @@ const SHOTS = process.env.EM_SIM_SCREENSHOTS;
 let browser: Browser;
 let page: Page;
 const downloads = tempDir('em-sim-ui-downloads-');
+const dialogs: string[] = [];
 
 beforeAll(async () => {
   // The simulator serves dist/ui/, which `npm test` (scripts/test.sh) bundles from ui/ first.
@@ -40,7 +41,11 @@ beforeAll(async () => {
   if (stale.length) throw new Error(`dist/ui/ is older than ${stale.map((e) => e.name).join(', ')}: run \`npm run build\` (npm test does) before this test`);
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1366, height: 860 }, acceptDownloads: true });
-  page.on('dialog', (d) => void d.accept());
+  // Every confirmation is accepted, and what it asked is kept for the steps to check.
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.accept();
+  });
 });
 afterAll(async () => {
   await browser?.close();
@@ -256,8 +261,10 @@ describe('the dashboard at /ui, in Chromium', () => {
     await shot('onboard');
     await step(page, 'the onboard page passes axe', accessible);
     await step(page, 'delete the file', async () => {
+      dialogs.length = 0;
       await page.getByRole('button', { name: 'Delete notes/onboard-note.txt' }).click();
       await see(page.getByText('Deleted notes/onboard-note.txt'));
+      expect(dialogs).toEqual(['Delete notes/onboard-note.txt?']);
       await page.locator('tr[data-path="notes/onboard-note.txt"]').waitFor({ state: 'detached' });
       expect(existsSync(onDisk)).toBe(false);
     });

@@ -9,6 +9,9 @@ const ENDED = ['COMPLETED', 'FAILED', 'KILLED'];
 /** Seconds between two ISO times of the simulated clock. */
 const seconds = (start: string | null, end: string | null) => (start && end ? (Date.parse(end) - Date.parse(start)) / 1000 : null);
 
+/** The duration column of an execution or task that has not ended: what it is doing instead. */
+const notEnded = (state: string) => (state === 'RUNNING' ? 'running' : state === 'SCHEDULED' ? 'waiting' : '—');
+
 /** `code | name | message`, as the provider's dashboard shows a task error. */
 const errorLine = (e: TaskError) => `${e.code} | ${e.name} | ${e.message}`;
 
@@ -45,7 +48,7 @@ export function ExecutionsPage() {
               <State state={e.state} />
             </td>
             <td class="time">{when(e.started)}</td>
-            <td>{e.ended ? duration(seconds(e.started, e.ended)) : e.state === 'RUNNING' ? 'running' : e.state === 'SCHEDULED' ? 'waiting' : '—'}</td>
+            <td>{e.ended ? duration(seconds(e.started, e.ended)) : notEnded(e.state)}</td>
             <td>{e.failed_tasks.join(', ') || '—'}</td>
           </tr>
         )}
@@ -184,7 +187,7 @@ export function ExecutionPage({ id }: { id: string }) {
             </td>
             <td class="time">{when(t.started)}</td>
             <td class="time">{when(t.ended)}</td>
-            <td>{t.duration_s !== null ? duration(t.duration_s) : t.state === 'RUNNING' ? 'running' : t.state === 'SCHEDULED' ? 'waiting' : '—'}</td>
+            <td>{t.duration_s !== null ? duration(t.duration_s) : notEnded(t.state)}</td>
             <td>
               {t.errors.length
                 ? t.errors.map((x) => (

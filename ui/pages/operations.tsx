@@ -4,20 +4,7 @@ import { ActionNote, ErrorNote, Section, Table, useAction, useLoad } from '../co
 import type { EditorView } from '@codemirror/view';
 import { goTo, validate, YamlEditor, type Check, type Problem } from '../editor.tsx';
 
-/** GET /sim/operations's entries. */
-interface OperationSummary {
-  namespace: string;
-  operation: string;
-  revision: number;
-  created: string;
-  revisions: number;
-}
-
-/** GET /sim/operations/{namespace}/{id}: one revision's YAML and the list of every revision. */
-interface SavedOperation extends Omit<OperationSummary, 'revisions'> {
-  source: string;
-  revisions: { revision: number; created: string }[];
-}
+import type { OperationListEntry as OperationSummary, OperationRevisions as SavedOperation } from '../../src/domain/operations/operation-service.ts';
 
 const TEMPLATE = `# An operation: tasks run one after another (see the README's "Operations").
 id: my-first-operation

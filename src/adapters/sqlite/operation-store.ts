@@ -45,7 +45,12 @@ interface RevisionRow {
   created_at: number;
 }
 
-const revisionOf = (r: RevisionRow): OperationRevision => ({ namespace: r.namespace, operation: r.id, revision: r.revision, source: r.source, createdAt: r.created_at });
+/** A row as the port gives it: with its text when the row has one. */
+function revisionOf(r: RevisionRow): OperationRevision;
+function revisionOf(r: Omit<RevisionRow, 'source'>): Omit<OperationRevision, 'source'>;
+function revisionOf(r: Omit<RevisionRow, 'source'> & { source?: string }): Omit<OperationRevision, 'source'> & { source?: string } {
+  return { namespace: r.namespace, operation: r.id, revision: r.revision, createdAt: r.created_at, ...(r.source === undefined ? {} : { source: r.source }) };
+}
 
 const EXECUTION_COLUMNS = 'id, username, namespace, operation, revision, source, file_name, labels, state, history, errors';
 
@@ -57,26 +62,26 @@ const EXECUTION_COLUMNS = 'id, username, namespace, operation, revision, source,
 export class SqliteOperationStore implements OperationStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  saveRevision(username: string, namespace: string, operation: string, source: string, at: number): number {
+  saveRevision(username: string, namespace: string, operation: string, source: string, at: number): { revision: number; added: boolean } {
     return this.db.transaction(() => {
       const latest = this.db
         .statement('SELECT revision, source FROM operations WHERE username = ? AND namespace = ? AND id = ? ORDER BY revision DESC LIMIT 1')
         .get(username, namespace, operation) as { revision: number; source: string } | undefined;
-      if (latest && latest.source === source) return latest.revision;
+      if (latest && latest.source === source) return { revision: latest.revision, added: false };
       const revision = (latest?.revision ?? 0) + 1;
       this.db.statement('INSERT INTO operations (username, namespace, id, revision, source, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(username, namespace, operation, revision, source, at);
-      return revision;
+      return { revision, added: true };
     });
   }
 
-  operations(username: string): OperationRevision[] {
+  operations(username: string): Omit<OperationRevision, 'source'>[] {
     const rows = this.db
       .statement(
-        `SELECT o.namespace, o.id, o.revision, o.source, o.created_at FROM operations o
+        `SELECT o.namespace, o.id, o.revision, o.created_at FROM operations o
          WHERE o.username = ? AND o.revision = (SELECT MAX(revision) FROM operations m WHERE m.username = o.username AND m.namespace = o.namespace AND m.id = o.id)
          ORDER BY o.namespace, o.id`,
       )
-      .all(username) as RevisionRow[];
+      .all(username) as Omit<RevisionRow, 'source'>[];
     return rows.map(revisionOf);
   }
 
@@ -84,7 +89,7 @@ export class SqliteOperationStore implements OperationStore {
     const rows = this.db
       .statement('SELECT namespace, id, revision, created_at FROM operations WHERE username = ? AND namespace = ? AND id = ? ORDER BY revision')
       .all(username, namespace, operation) as Omit<RevisionRow, 'source'>[];
-    return rows.map((r) => ({ namespace: r.namespace, operation: r.id, revision: r.revision, createdAt: r.created_at }));
+    return rows.map(revisionOf);
   }
 
   revision(username: string, namespace: string, operation: string, revision?: number): OperationRevision | undefined {

@@ -1,4 +1,4 @@
-import { compileWindows, coveredUntil, nextCoveredAt, type CompiledWindows, type WindowSpec } from '../time/windows.ts';
+import { compileWindows, windowState, type CompiledWindows, type WindowSpec } from '../time/windows.ts';
 
 /** CG2's compute nodes (spec section 9: `node` is FPGA, GPU or MPU). */
 export const NODE_NAMES = ['FPGA', 'GPU', 'MPU'] as const;
@@ -60,8 +60,7 @@ export class NodeSchedule {
   availability(node: NodeName, t: number): NodeAvailability {
     const windows = this.windows.get(node);
     if (!windows) return { available: true, until: null };
-    const end = coveredUntil(windows, t);
-    if (end !== null) return { available: true, until: end === Infinity ? null : end };
-    return { available: false, until: nextCoveredAt(windows, t) };
+    const { inside, until } = windowState(windows, t);
+    return { available: inside, until };
   }
 }

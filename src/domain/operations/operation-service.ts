@@ -35,23 +35,32 @@ export interface ExecutionSummary {
   failed_tasks: string[];
 }
 
-/** A saved operation: its latest revision (GET /sim/operations), or one asked for. */
-export interface SavedOperation {
+/** A saved revision of an operation, without its text (GET /sim/operations lists the latest of each). */
+export interface OperationSummary {
   namespace: string;
   /** The operation's id. */
   operation: string;
   revision: number;
   /** ISO 8601 (simulated clock): when this revision was saved. */
   created: string;
+}
+
+/** One revision with its text (GET /sim/operations/{namespace}/{id}). */
+export interface SavedOperation extends OperationSummary {
   source: string;
 }
 
-const savedOf = (r: OperationRevision): SavedOperation => ({
+/** GET /sim/operations's entries: the latest revision of each operation, and how many there are. */
+export type OperationListEntry = OperationSummary & { revisions: number };
+
+/** GET /sim/operations/{namespace}/{id}: one revision's text and every revision's number and time. */
+export type OperationRevisions = SavedOperation & { revisions: Pick<OperationSummary, 'revision' | 'created'>[] };
+
+const summaryOf = (r: Omit<OperationRevision, 'source'>): OperationSummary => ({
   namespace: r.namespace,
   operation: r.operation,
   revision: r.revision,
   created: new Date(r.createdAt).toISOString(),
-  source: r.source,
 });
 
 /** What the operation service is built with. */
@@ -90,36 +99,34 @@ export class OperationService {
    * text differs from the latest, else the latest (operations-decisions.md: revisions). An invalid
    * operation is refused with INVALID_OPERATION and every problem in `details`, and nothing is saved.
    */
-  save(username: string, text: string, fileName?: string): SavedOperation & { revisions: number; isNew: boolean } {
+  save(username: string, text: string, fileName?: string): OperationListEntry & { added: boolean } {
     const op = this.valid(text, fileName);
-    const before = this.o.store.revision(username, op.namespace, op.id)?.revision ?? 0;
-    const revision = this.o.store.saveRevision(username, op.namespace, op.id, text, this.o.clock.now());
-    const saved = this.o.store.revision(username, op.namespace, op.id, revision)!;
-    // Revisions are numbered 1, 2, … with none removed: the latest's number is how many there are.
-    return { ...savedOf(saved), revisions: Math.max(revision, before), isNew: revision > before };
+    const { revision, added } = this.o.store.saveRevision(username, op.namespace, op.id, text, this.o.clock.now());
+    // Revisions are numbered 1, 2, … and none is removed: the latest's number is how many there are.
+    return { ...summaryOf(this.o.store.revision(username, op.namespace, op.id, revision)!), revisions: revision, added };
   }
 
-  /** A user's operations, the latest revision of each, by namespace then id. */
-  operations(username: string): (Omit<SavedOperation, 'source'> & { revisions: number })[] {
-    return this.o.store.operations(username).map((r) => {
-      const { source: _source, ...rest } = savedOf(r);
-      return { ...rest, revisions: r.revision };
-    });
+  /** A user's operations, the latest revision of each (its number is how many there are), by namespace then id. */
+  operations(username: string): OperationListEntry[] {
+    return this.o.store.operations(username).map((r) => ({ ...summaryOf(r), revisions: r.revision }));
   }
 
   /**
    * One operation of a user: the revision asked for (the latest when omitted), with the list of
    * every revision. OPERATION_NOT_FOUND when the user has no such operation or revision.
    */
-  operation(username: string, namespace: string, id: string, revision?: number): SavedOperation & { revisions: Omit<SavedOperation, 'source' | 'namespace' | 'operation'>[] } {
+  operation(username: string, namespace: string, id: string, revision?: number): OperationRevisions {
     const chosen = this.o.store.revision(username, namespace, id, revision);
     if (!chosen) {
       const latest = revision === undefined ? undefined : this.o.store.revision(username, namespace, id);
       if (!latest) throw new SimError('OPERATION_NOT_FOUND', `No operation "${id}" in namespace "${namespace}" exists for this user; list yours with GET /sim/operations`);
       throw new SimError('OPERATION_NOT_FOUND', `Operation "${namespace}/${id}" has no revision ${revision}; its revisions: 1 to ${latest.revision}`);
     }
-    const all = this.o.store.revisions(username, namespace, id);
-    return { ...savedOf(chosen), revisions: all.map((r) => ({ revision: r.revision, created: new Date(r.createdAt).toISOString() })) };
+    const revisions = this.o.store.revisions(username, namespace, id).map((r) => {
+      const { revision: n, created } = summaryOf(r);
+      return { revision: n, created };
+    });
+    return { ...summaryOf(chosen), source: chosen.source, revisions };
   }
 
   /** The namespaces a user has used (their operations' and their namespace files'). */
@@ -147,7 +154,7 @@ export class OperationService {
     if (this.closed) throw new SimError('INTERNAL_ERROR', 'The simulator is stopping; submit the operation again once it is back');
     const op = this.valid(text, fileName);
     const now = this.o.clock.now();
-    const revision = this.o.store.saveRevision(username, op.namespace, op.id, text, now);
+    const { revision } = this.o.store.saveRevision(username, op.namespace, op.id, text, now);
     const execution: StoredExecution = {
       id: randomUUID(),
       username,

@@ -63,10 +63,10 @@ export interface OperationRevision {
 }
 
 export interface OperationStore {
-  /** The revision of this text of the operation: the latest when the text is the same, else a new one. */
-  saveRevision(username: string, namespace: string, operation: string, source: string, at: number): number;
-  /** A user's operations: the latest revision of each, by namespace then id. */
-  operations(username: string): OperationRevision[];
+  /** The revision of this text of the operation: the latest when the text is the same (`added` false), else a new one. */
+  saveRevision(username: string, namespace: string, operation: string, source: string, at: number): { revision: number; added: boolean };
+  /** A user's operations: the latest revision of each (without its text), by namespace then id. */
+  operations(username: string): Omit<OperationRevision, 'source'>[];
   /** Every revision of one operation of a user, oldest first, without their text (empty: no such operation). */
   revisions(username: string, namespace: string, operation: string): Omit<OperationRevision, 'source'>[];
   /** One revision with its text (the latest when `revision` is undefined), or undefined. */

@@ -166,6 +166,17 @@ export function nextCoveredAt(windows: Compiled[], t: number): number | null {
   return best;
 }
 
+/**
+ * Whether t lies in a window, and until when that stays so: the end of the covered stretch, or
+ * the start of the next window (null: for ever). What node availability, busy windows and the
+ * satellite's timeline all ask.
+ */
+export function windowState(windows: Compiled[], t: number): { inside: boolean; until: number | null } {
+  const end = coveredUntil(windows, t);
+  if (end !== null) return { inside: true, until: end === Infinity ? null : end };
+  return { inside: false, until: nextCoveredAt(windows, t) };
+}
+
 /** What compileWindows returns. */
 export type CompiledWindows = Compiled[];
 

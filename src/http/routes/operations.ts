@@ -118,8 +118,8 @@ export function registerOperationRoutes(routes: RouteTable, deps: OperationRoute
       errors: ['UNSUPPORTED_MEDIA_TYPE', 'MISSING_PARAMETER', 'INVALID_PARAMETER', 'INVALID_OPERATION'],
     },
     async (c) => {
-      const { source: _source, isNew, ...saved } = operations.save(c.get('user'), await yamlBody(c), c.req.query('file'));
-      if (!isNew) return c.json(saved, 200);
+      const { added, ...saved } = operations.save(c.get('user'), await yamlBody(c), c.req.query('file'));
+      if (!added) return c.json(saved, 200);
       return c.json(saved, 201, { Location: `/sim/operations/${encodeURIComponent(saved.namespace)}/${encodeURIComponent(saved.operation)}` });
     },
   );
