@@ -115,6 +115,19 @@ const MIGRATIONS: string[] = [
      created_at INTEGER NOT NULL,
      PRIMARY KEY (username, namespace, path, version)
    );`,
+  // Listing hashes keyed by plain stat times (REAL keeps each double exactly) and the status
+  // change time instead of BigInt nanoseconds; the hashes of the old key are read again once.
+  `DROP TABLE file_hashes;
+   CREATE TABLE file_hashes (
+     volume    TEXT NOT NULL,
+     rel_path  TEXT NOT NULL,
+     size      INTEGER NOT NULL,
+     mtime_ms  REAL NOT NULL,
+     ctime_ms  REAL NOT NULL,
+     ino       INTEGER NOT NULL,
+     hash      TEXT NOT NULL,
+     PRIMARY KEY (volume, rel_path)
+   );`,
 ];
 
 /**

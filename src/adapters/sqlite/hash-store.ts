@@ -25,9 +25,9 @@ export class SqliteHashStore implements HashStore {
       return hashes;
     }
     const rows = this.db
-      .statement('SELECT rel_path AS relPath, size, mtime_ns AS mtimeNs, ino, hash FROM file_hashes WHERE volume = ?')
-      .all(volume) as HashRow[];
-    hashes = new Map(rows.map(({ relPath, ...hash }) => [relPath, hash]));
+      .statement('SELECT rel_path AS relPath, size, mtime_ms AS mtimeMs, ctime_ms AS ctimeMs, ino, hash FROM file_hashes WHERE volume = ?')
+      .all(volume) as (Omit<HashRow, 'hash'> & { hash: string })[];
+    hashes = new Map(rows.map(({ relPath, hash, ...facts }) => [relPath, { ...facts, hash: BigInt(hash) }]));
     this.memory.set(volume, hashes);
     this.trim();
     return hashes;
@@ -36,13 +36,13 @@ export class SqliteHashStore implements HashStore {
   update(volume: string, fresh: HashRow[], gone: string[]): void {
     if (!fresh.length && !gone.length) return;
     const put = this.db.statement(
-      `INSERT INTO file_hashes (volume, rel_path, size, mtime_ns, ino, hash) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (volume, rel_path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
-         ino = excluded.ino, hash = excluded.hash`,
+      `INSERT INTO file_hashes (volume, rel_path, size, mtime_ms, ctime_ms, ino, hash) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (volume, rel_path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms,
+         ctime_ms = excluded.ctime_ms, ino = excluded.ino, hash = excluded.hash`,
     );
     const drop = this.db.statement('DELETE FROM file_hashes WHERE volume = ? AND rel_path = ?');
     this.db.transaction(() => {
-      for (const row of fresh) put.run(volume, row.relPath, row.size, row.mtimeNs, row.ino, row.hash);
+      for (const row of fresh) put.run(volume, row.relPath, row.size, row.mtimeMs, row.ctimeMs, row.ino, row.hash.toString());
       for (const relPath of gone) drop.run(volume, relPath);
     });
     const hashes = this.memory.get(volume);

@@ -20,8 +20,9 @@ interface ListingState {
 
 /**
  * The file API (spec sections 1 to 4): list with hashes, downlink, delete, and staged uplinks.
- * Hashes are cached by path while size, modification time and inode match (HashStore), so a
- * repeated listing reads no file content.
+ * Hashes are cached by path while size, modification and status change times and inode match
+ * (HashStore), so a repeated listing reads no file content; a file changed within the last second
+ * is read again each time (FileFacts.settled).
  */
 export class FileService {
   constructor(
@@ -66,25 +67,28 @@ export class FileService {
     return new UplinkSession(this.store.stage(), this.volumes);
   }
 
-  private async fileNode(file: FileFacts, read: ContentReader, state: ListingState): Promise<FileNode | null> {
+  /** A file's entry: at once from the cache when its facts match, else once its content is hashed. */
+  private fileNode(file: FileFacts, read: ContentReader, state: ListingState): FileNode | null | Promise<FileNode | null> {
     state.seen.add(file.relPath);
     const hit = state.cached.get(file.relPath);
-    let hash: bigint;
-    if (hit && hit.size === file.size && hit.mtimeNs === file.mtimeNs && hit.ino === file.ino) {
-      hash = BigInt(hit.hash);
-    } else {
-      const computed = await state.limit(async () => {
-        const sha = createHash('sha256');
-        return (await read((chunk) => sha.update(chunk))) ? hashToInt64(sha.digest()) : null;
-      });
-      if (computed === null) {
-        // Gone, or no longer a regular file, since the folder was read.
-        state.seen.delete(file.relPath);
-        return null;
-      }
-      hash = computed;
-      state.fresh.push({ relPath: file.relPath, size: file.size, mtimeNs: file.mtimeNs, ino: file.ino, hash: hash.toString() });
+    if (hit && hit.size === file.size && hit.mtimeMs === file.mtimeMs && hit.ctimeMs === file.ctimeMs && hit.ino === file.ino) {
+      return { type: 'file', name: file.name, size: String(file.size), time: formatListTime(file.mtimeMs), hash: hit.hash };
     }
+    return this.hashedNode(file, read, state);
+  }
+
+  private async hashedNode(file: FileFacts, read: ContentReader, state: ListingState): Promise<FileNode | null> {
+    const hash = await state.limit(async () => {
+      const sha = createHash('sha256');
+      return (await read((chunk) => sha.update(chunk))) ? hashToInt64(sha.digest()) : null;
+    });
+    if (hash === null) {
+      // Gone, or no longer a regular file, since the folder was read.
+      state.seen.delete(file.relPath);
+      return null;
+    }
+    // A file that changed just now is hashed on every listing until its times can show a change.
+    if (file.settled) state.fresh.push({ relPath: file.relPath, size: file.size, mtimeMs: file.mtimeMs, ctimeMs: file.ctimeMs, ino: file.ino, hash });
     return { type: 'file', name: file.name, size: String(file.size), time: formatListTime(file.mtimeMs), hash };
   }
 }

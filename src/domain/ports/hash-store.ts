@@ -4,13 +4,14 @@
  * volumes in memory too).
  */
 
-/** A file's hash, valid while its size, modification time and inode are unchanged. */
+/** A file's hash, valid while its size, modification and status change times and inode are unchanged (FileFacts). */
 export interface CachedHash {
   size: number;
-  mtimeNs: string;
-  ino: string;
-  /** The listing's hash (hashToInt64), as a decimal string. */
-  hash: string;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  /** The listing's hash (hashToInt64). */
+  hash: bigint;
 }
 
 /** A hash with the path (relative to the volume) it belongs to. */

@@ -50,19 +50,34 @@ export interface FileFacts {
   /** Relative to the volume root, "/"-separated. */
   relPath: string;
   size: number;
-  /** Modification time in nanoseconds, as a decimal string (exact). */
-  mtimeNs: string;
-  /** Modification time in epoch milliseconds. */
+  /** Modification time in epoch milliseconds, as stat gives it (fractional). */
   mtimeMs: number;
-  /** The inode number, as a decimal string. */
-  ino: string;
+  /** Status change time in epoch milliseconds: every write and every change of mtime moves it, and no user can set it. */
+  ctimeMs: number;
+  /** The inode number. */
+  ino: number;
+  /**
+   * False while the file changed too recently for its times to show a further change: file times
+   * advance in coarse ticks (a jiffy, up to 10 ms, on Linux), so a write right after a read can
+   * leave them as they were. A hash read now is right, but must not be trusted on the times alone
+   * later (Git's "racily clean" entries are the same problem).
+   */
+  settled: boolean;
 }
 
 /**
  * Streams a file's content to `consume`, chunk by chunk; resolves false when the file is gone or
- * has turned into something that is not a regular file meanwhile.
+ * has turned into something that is not a regular file meanwhile. A chunk is valid only until
+ * `consume` returns (the adapter may reuse its buffer): copy what must be kept.
  */
 export type ContentReader = (consume: (chunk: Uint8Array) => void) => Promise<boolean>;
+
+/**
+ * What a walk does with each regular file: its listing entry, or null to leave it out. A visitor
+ * that can answer at once (a cached hash) answers without a promise: a walk of 100,000 files
+ * then makes no promise for them.
+ */
+export type FileVisitor<F> = (file: FileFacts, read: ContentReader) => F | null | Promise<F | null>;
 
 /** A folder as a walk found it: its files as the visitor made them, and its sub-folders. */
 export interface WalkedDirectory<F> {
@@ -121,7 +136,7 @@ export interface VolumeStore {
    * data). `visit` runs for every regular file; a null answer leaves the file out. The files of
    * one folder are visited concurrently, folders one after another.
    */
-  walk<F>(volume: VolumeRef, visit: (file: FileFacts, read: ContentReader) => Promise<F | null>): Promise<WalkedDirectory<F>>;
+  walk<F>(volume: VolumeRef, visit: FileVisitor<F>): Promise<WalkedDirectory<F>>;
   /** Opens a regular file for reading; FILE_NOT_FOUND, NOT_A_FILE, ILLEGAL_PATH. */
   openFile(volume: VolumeRef, segments: string[], display: string): VolumeFile;
   /** Opens an existing folder; FILE_NOT_FOUND when it is missing or not a folder. */

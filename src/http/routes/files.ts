@@ -1,6 +1,6 @@
-import { stringify } from 'lossless-json';
 import { z } from 'zod';
 import type { FileService } from '../../domain/files/file-service.ts';
+import { listingJson } from '../../domain/files/file-tree.ts';
 import type { VolumeSelection, VolumeService } from '../../domain/volumes/volume-service.ts';
 import { formatLimit, receiveMultipart } from '../multipart.ts';
 import { parseParams, text, withoutUnset } from '../params.ts';
@@ -57,8 +57,7 @@ export function registerFileRoutes(routes: RouteTable, deps: FileRouteDeps): voi
     },
     async (c, p) => {
       const tree = await files.list(volumes.select(c.get('user'), volumeSelection(p)));
-      // lossless-json writes the bigint hashes with every digit; JSON.stringify would refuse them.
-      return c.body(stringify({ message: 'Successfully listed files', data: tree }) ?? '', 200, {
+      return c.body(listingJson('Successfully listed files', tree), 200, {
         'Content-Type': 'application/json',
       });
     },
