@@ -23,30 +23,45 @@ export class MeteredRequest extends IncomingMessage {
   }
 }
 
-const HANDED_OFF = Symbol('handed-off');
-const SENT_WITHOUT_END = Symbol('sent-without-end');
-
 /**
  * A response that counts the body bytes written, and knows when the body has been handed to the
  * connection in full: when the bytes its Content-Length announces have been passed to write()
  * (just before they are), when end() is called, or when the connection closes, whichever comes
  * first. "Handed off" comes before the client can have the last byte, so a client that has the
  * whole body and sends its next request never meets a lock about to lift.
+ *
+ * Its hooks are plain fields called from emit(), not listeners: a status poll paid for three
+ * once() wrappers and an event of its own on every response.
  */
 export class MeteredResponse extends ServerResponse {
   /** Body bytes written so far (headers not counted). */
   bodyBytes = 0;
   private handedOff = false;
-
-  constructor(req: IncomingMessage) {
-    super(req);
-    this.once('close', () => this.markHandedOff());
-  }
+  private handedOffHooks: (() => void)[] | null = null;
+  private sentHook: ((aborted: boolean) => void) | null = null;
 
   /** Calls fn once the whole body has been handed to the connection (at once if it has). */
   onceHandedOff(fn: () => void): void {
     if (this.handedOff) fn();
-    else this.once(HANDED_OFF, fn);
+    else (this.handedOffHooks ??= []).push(fn);
+  }
+
+  /**
+   * Calls fn once, when the response is complete ('finish'; or, for one that closes its connection
+   * instead of ending (answerAndClose), once its whole body is written) with aborted false, or when
+   * the connection closed before that, with aborted true. One hook per response.
+   */
+  onceDone(fn: (aborted: boolean) => void): void {
+    this.sentHook = fn;
+  }
+
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'finish') this.done(false);
+    else if (event === 'close') {
+      this.markHandedOff();
+      this.done(true);
+    }
+    return super.emit(event, ...args);
   }
 
   override write(chunk: unknown, ...rest: unknown[]): boolean {
@@ -56,23 +71,13 @@ export class MeteredResponse extends ServerResponse {
   }
 
   /**
-   * Calls fn once the response is complete: 'finish', or, for one that closes its connection
-   * instead of ending (answerAndClose), once its whole body is written.
-   */
-  onceSent(fn: () => void): void {
-    // One or the other: a response sent without end() never finishes.
-    this.once('finish', fn);
-    this.once(SENT_WITHOUT_END, fn);
-  }
-
-  /**
    * Writes `body`, all that the Content-Length announces, then ends the connection rather than
    * the response (Node would destroy the socket at the response's end): see answerAndClose.
    */
   sendAndEndConnection(body: string, socket: { end(): void }): void {
     this.write(body, () => {
       socket.end();
-      this.emit(SENT_WITHOUT_END);
+      this.done(false);
     });
   }
 
@@ -93,10 +98,19 @@ export class MeteredResponse extends ServerResponse {
     this.bodyBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : (chunk as Uint8Array).byteLength;
   }
 
+  private done(aborted: boolean): void {
+    const hook = this.sentHook;
+    if (!hook) return;
+    this.sentHook = null;
+    hook(aborted);
+  }
+
   private markHandedOff(): void {
     if (this.handedOff) return;
     this.handedOff = true;
-    this.emit(HANDED_OFF);
+    const hooks = this.handedOffHooks;
+    this.handedOffHooks = null;
+    if (hooks) for (const fn of hooks) fn();
   }
 }
 

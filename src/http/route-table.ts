@@ -4,6 +4,28 @@ import { SimError, type ErrorCode } from '../domain/errors.ts';
 import type { AppEnv } from './env.ts';
 import { parseParams, readParams } from './params.ts';
 
+/** How many distinct query strings' parameters each route keeps (then it starts again). */
+const PARSED_PER_ROUTE = 256;
+
+/** The query string of a GET or HEAD that has no body, whose parameters are the query's alone; null otherwise. */
+function bodilessQuery(c: Context<AppEnv>): string | null {
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return null;
+  const headers = c.env?.incoming?.headers;
+  if (!headers || headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined) return null;
+  const url = c.req.url;
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q + 1);
+}
+
+/** Freezes a parsed parameter record and what it holds: it is shared by every request with the same query. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** The methods the EM's endpoints take. */
 export type Method = 'GET' | 'POST';
 
@@ -63,6 +85,8 @@ export class RouteTable {
   add<S extends z.ZodObject>(spec: RouteSpec<S>, handler: Handler<S>): void {
     this.specs.push(spec as unknown as RouteSpec);
     const [specMethod] = spec.methods;
+    // A poll sends the same query string every time: its parameters are validated once.
+    const parsed = new Map<string, z.infer<S>>();
     this.app.on(spec.methods, spec.path, async (c) => {
       // /em/* is authenticated by middleware already (before busy windows and the per-user
       // lock, which need the user); any other route is checked here, so that its spec's `auth`
@@ -79,7 +103,16 @@ export class RouteTable {
           throw new SimError('STRICT_MODE', `Strict mode: the specification gives ${spec.path} as ${specMethod}, not ${c.req.method} (rule: spec methods only)`);
         }
       }
-      const params = spec.params && !spec.rawBody && !spec.handlerReadsParams ? parseParams(spec.params, await readParams(c)) : ({} as z.infer<S>);
+      if (!spec.params || spec.rawBody || spec.handlerReadsParams) return handler(c, {} as z.infer<S>);
+      const query = bodilessQuery(c);
+      let params = query === null ? undefined : parsed.get(query);
+      if (params === undefined) {
+        params = parseParams(spec.params, await readParams(c));
+        if (query !== null) {
+          if (parsed.size >= PARSED_PER_ROUTE) parsed.clear();
+          parsed.set(query, deepFreeze(params));
+        }
+      }
       return handler(c, params);
     });
   }

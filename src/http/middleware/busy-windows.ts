@@ -7,8 +7,8 @@ import type { AppEnv } from '../env.ts';
  * Retry-After in real seconds). Mounted on /em/* only: /auth/ and /sim/* are never locked.
  */
 export function busyWindows(rule: BusyWindows): MiddlewareHandler<AppEnv> {
-  return async (_c, next) => {
+  return (_c, next) => {
     rule.check();
-    await next();
+    return next();
   };
 }

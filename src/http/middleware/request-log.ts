@@ -110,14 +110,7 @@ export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHand
       return;
     }
 
-    let logged = false;
-    out.onceSent(() => {
-      logged = true;
-      finish(out.statusCode, out.bodyBytes, false);
-    });
-    out.once('close', () => {
-      if (!logged) finish(out.headersSent ? out.statusCode : 499, out.bodyBytes, true);
-    });
+    out.onceDone((aborted) => finish(aborted && !out.headersSent ? 499 : out.statusCode, out.bodyBytes, aborted));
     await next();
   };
 }
