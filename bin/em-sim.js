@@ -4,7 +4,12 @@
 // edited source is never shadowed by an old bundle. EM_SIM_NO_BUNDLE=1 always takes the sources.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
+// Node.js 22.1 and later keep V8's compiled code between runs (parsing the 2 MB bundle is about a
+// fifth of a cold start); Node.js 20 has no such switch and starts without it.
+module.enableCompileCache?.();
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bundle = `${root}dist/em-sim.mjs`;

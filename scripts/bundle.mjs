@@ -31,6 +31,53 @@ const ownUrl = {
   },
 };
 
+
+/**
+ * Modules of dockerode and docker-modem for what em-sim never or seldom does, kept out of the
+ * bundle and required on first use: dockerode's BuildKit session (gRPC and a protobuf loader, 110
+ * ms to load) and build progress (protobufjs), for `version: '2'` builds only, and docker-modem's
+ * SSH transport (ssh2), for ssh:// engines only. Each exports one function or is required inside
+ * one already.
+ */
+const DEFERRED = [
+  { from: /[/\\]dockerode[/\\]lib$/, request: './session', module: 'dockerode/lib/session.js', eager: true },
+  { from: /[/\\]dockerode[/\\]lib$/, request: './buildkit', module: 'dockerode/lib/buildkit.js', eager: false },
+  { from: /[/\\]docker-modem[/\\]lib$/, request: './ssh', module: 'docker-modem/lib/ssh.js', eager: true },
+];
+const deferred = {
+  name: 'deferred-engine-modules',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(session|buildkit|ssh)$/ }, (args) => {
+      const entry = DEFERRED.find((d) => d.request === args.path && d.from.test(args.resolveDir));
+      if (!entry) return undefined;
+      // Required inside a function already: left to node_modules as it is.
+      if (!entry.eager) return { path: entry.module, external: true };
+      return { path: entry.module, namespace: 'deferred' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
+      contents: `module.exports = function deferred(...args) { return require(${JSON.stringify(args.path)}).apply(this, args); };`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * zod exports its messages in 60-odd languages as z.locales (and core.locales) (358 KB of the bundle, parsed at
+ * every start); em-sim's errors are English, configured by zod itself from its own en.js.
+ */
+const englishZod = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[/\\]zod[/\\]v4[/\\](classic|core)$/.test(args.resolveDir) ? { path: 'zod-locales', namespace: 'english-zod' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'english-zod' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+
+/** What the bundle leaves to node_modules: native code, and packages that read files beside themselves at run time. */
+const BUNDLE_EXTERNAL = [...DEFERRED.map((d) => d.module), 'better-sqlite3', 'ssh2', 'cpu-features', '@grpc/grpc-js', '@grpc/proto-loader', 'swagger-ui-dist', 'esbuild', 'tsx', 'fsevents'];
+
 const started = performance.now();
 // The bundle is stamped with the time the build began: a source saved while it ran is newer.
 const begun = new Date();
@@ -41,10 +88,13 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  packages: 'external',
+  // The dependencies are bundled too: resolving and reading some 900 files of node_modules was
+  // most of a cold start. Kept outside: native code and packages that read files beside themselves.
+  external: BUNDLE_EXTERNAL,
+  banner: { js: "import { createRequire as __emSimCreateRequire } from 'node:module'; const require = __emSimCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
   logLevel: 'warning',
-  plugins: [ownUrl],
+  plugins: [ownUrl, deferred, englishZod],
 });
 utimesSync(out, begun, begun);
 process.stderr.write(`bundle: ${path.relative(process.cwd(), out)} in ${Math.round(performance.now() - started)} ms\n`);
