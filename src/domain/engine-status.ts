@@ -4,6 +4,12 @@ import type { Logger } from './ports/logger.ts';
 import type { PodService } from './pods/pod-service.ts';
 
 /**
+ * How long a check that found the engine answering holds for check() (ms, real time): on top of
+ * the runtime's own one-second ping cache, an engine that went away is noticed within 1.5 s.
+ */
+const ANSWER_HOLDS_MS = 500;
+
+/**
  * Whether the container engine answers, for the endpoints that need it (pods and images answer
  * 503 DOCKER_UNAVAILABLE without one, while the file endpoints keep working). Whenever the engine
  * is seen answering after it was not (or at start-up), the pods are recovered: containers may
@@ -11,6 +17,10 @@ import type { PodService } from './pods/pod-service.ts';
  */
 export class EngineStatus {
   private recovered: Promise<void> | null = null;
+  /** Set once `recovered` has resolved (and cleared with it). */
+  private recoveredDone = false;
+  /** Until when (performance.now() ms) the last check that found the engine answering holds. */
+  private answeredUntil = 0;
 
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -30,16 +40,33 @@ export class EngineStatus {
     if (!(await this.runtime.available())) {
       if (this.recovered) this.logger.warn('container engine stopped answering', { engine: this.runtime.describe() });
       this.recovered = null;
+      this.recoveredDone = false;
       throw new SimError('DOCKER_UNAVAILABLE', this.runtime.unavailableMessage());
     }
     await this.recover();
+    this.answeredUntil = performance.now() + ANSWER_HOLDS_MS;
+  }
+
+  /**
+   * require() for the request path: nothing (no promise) while a check within the last
+   * ANSWER_HOLDS_MS found the engine answering and the pods recovered; otherwise require()'s promise.
+   */
+  check(): Promise<void> | undefined {
+    const now = performance.now();
+    if (this.recoveredDone && now < this.answeredUntil && now >= this.answeredUntil - ANSWER_HOLDS_MS) return undefined;
+    return this.require();
   }
 
   private recover(): Promise<void> {
-    this.recovered ??= this.pods.recover().catch((err) => {
-      this.recovered = null;
-      throw err;
-    });
+    this.recovered ??= this.pods.recover().then(
+      () => {
+        this.recoveredDone = true;
+      },
+      (err) => {
+        this.recovered = null;
+        throw err;
+      },
+    );
     return this.recovered;
   }
 }

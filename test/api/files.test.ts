@@ -314,6 +314,31 @@ describe('file API over HTTP', () => {
       expect(JSON.parse(res.text).message).toBe('Successfully listed files');
     });
 
+    it('routes a path with dot segments and doubled slashes as new URL() resolves it', async () => {
+      const auth = { Authorization: `Bearer ${await sim.token()}` };
+      for (const path of ['/em/./files//list', '/em/pod/../files/list', '/em/files/list']) {
+        const res = await rawRequest(sim.url, { path, headers: auth });
+        expect(res.status, path).toBe(200);
+        expect(JSON.parse(res.text).message).toBe('Successfully listed files');
+      }
+    });
+
+    it('takes the parameters of a GET body even after the same query string came without one', async () => {
+      // The query's parameters are validated once and kept; a body must not be answered from them.
+      const p = pod();
+      await uplink(form({ 'only-in-pod.txt': 'x' }, { pod_name: p }));
+      const auth = { Authorization: `Bearer ${await sim.token()}` };
+      const plain = await rawRequest(sim.url, { path: '/em/files/list?x=1', headers: auth });
+      expect(plain.text).not.toContain('only-in-pod.txt');
+      const withBody = await rawRequest(sim.url, {
+        path: '/em/files/list?x=1',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ pod_name: p }),
+      });
+      expect(withBody.status).toBe(200);
+      expect(withBody.text).toContain('only-in-pod.txt');
+    });
+
     it('refuses a pod name that is not a DNS label, saying why', async () => {
       const res = await sim.fetch(`/em/files/list?pod_name=${encodeURIComponent('Hey no whitespaces')}`);
       expect(res.status).toBe(400);

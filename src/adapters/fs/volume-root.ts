@@ -58,8 +58,9 @@ export interface OpenedFile {
 export class VolumeRoot {
   readonly root: string;
 
-  constructor(root: string) {
-    this.root = realpathSync(root);
+  /** `root` is resolved with realpath unless `resolved` says it is real already. */
+  constructor(root: string, resolved = false) {
+    this.root = resolved ? root : realpathSync(root);
   }
 
   /**

@@ -69,6 +69,7 @@ export class FsVolumeStore implements VolumeStore {
   private readonly base: string;
   private readonly tmpDir: string;
   private readonly trashDir: string;
+  private readonly realRoots = new Map<string, string>();
 
   constructor(dataDir: string) {
     this.base = path.join(dataDir, DATA_DIR.volumes);
@@ -100,6 +101,7 @@ export class FsVolumeStore implements VolumeStore {
 
   async remove(volume: VolumeRef, detached: () => void): Promise<void> {
     const trash = path.join(this.trashDir, `volume-${randomUUID()}`);
+    this.realRoots.delete(this.hostPath(volume));
     renameSync(this.hostPath(volume), trash);
     detached();
     await rm(trash, { recursive: true, force: true });
@@ -183,8 +185,19 @@ export class FsVolumeStore implements VolumeStore {
     return new FsStagingArea(this.tmpDir, (volume) => this.root(volume));
   }
 
+  /**
+   * The volume's root, its real path resolved once per volume: a realpath per request was six
+   * lstats of every listing and downlink. Only the data directory's own path can hold links, and
+   * it does not change while em-sim runs; a removed volume is resolved again.
+   */
   private root(volume: VolumeRef): VolumeRoot {
-    return new VolumeRoot(this.hostPath(volume));
+    const host = this.hostPath(volume);
+    let real = this.realRoots.get(host);
+    if (real === undefined) {
+      real = realpathSync(host);
+      this.realRoots.set(host, real);
+    }
+    return new VolumeRoot(real, true);
   }
 }
 

@@ -80,16 +80,17 @@ export function requestLog(logger: Logger, requests: RequestLog): MiddlewareHand
 
     const finish = (status: number, bytesOut: number, aborted: boolean) => {
       const user = c.get('user') as string | undefined;
+      // Unset fields are undefined rather than spread in: JSON leaves them out alike.
       const entry: RequestRecord = {
         time,
         method: c.req.method,
         path: c.req.path,
-        ...(query !== undefined ? { query } : {}),
+        query,
         status,
         duration_ms: Math.round((performance.now() - started) * 100) / 100,
         bytes_in: bytesIn(),
         bytes_out: bytesOut,
-        ...(aborted ? { aborted: true as const } : {}),
+        aborted: aborted || undefined,
       };
       // A request marked as a poll (the dashboard following a page: X-EM-Sim-Poll: 1) is not the
       // user's own doing: it is logged at debug and kept out of /sim/requests, where it would push

@@ -7,8 +7,8 @@ import type { AppEnv } from '../env.ts';
  * DOCKER_UNAVAILABLE with what to start, while the file endpoints keep working.
  */
 export function requireEngine(engine: EngineStatus): MiddlewareHandler<AppEnv> {
-  return async (_c, next) => {
-    await engine.require();
-    await next();
+  return (_c, next) => {
+    const checking = engine.check();
+    return checking ? checking.then(next) : next();
   };
 }
