@@ -26,7 +26,8 @@ function bundleIsFresh() {
   // An install without sources runs the bundle as it is.
   if (!existsSync(`${root}src`)) return true;
   if (changedSince(`${root}src`, built)) return false;
-  return [`${root}package.json`, `${root}scripts/bundle.mjs`].every((file) => !existsSync(file) || statSync(file).mtimeMs <= built);
+  // The bundle holds the packages too: an install that changed them makes it stale.
+  return [`${root}package.json`, `${root}package-lock.json`, `${root}scripts/bundle.mjs`].every((file) => !existsSync(file) || statSync(file).mtimeMs <= built);
 }
 
 /** The dashboard (dist/ui/) is older than its sources (ui/): rebuild both bundles (about 2 s). */

@@ -54,8 +54,11 @@ const deferred = {
       if (!entry.eager) return { path: entry.module, external: true };
       return { path: entry.module, namespace: 'deferred' };
     });
+    // Resolved from dockerode's own folder, where npm puts docker-modem for it, nested or not.
     b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
-      contents: `module.exports = function deferred(...args) { return require(${JSON.stringify(args.path)}).apply(this, args); };`,
+      contents:
+        `const fromDockerode = () => require('node:module').createRequire(require.resolve('dockerode/package.json'));\n` +
+        `module.exports = function deferred(...args) { return fromDockerode()(${JSON.stringify(args.path.replace(/^dockerode\//, './'))}).apply(this, args); };`,
       loader: 'js',
     }));
   },

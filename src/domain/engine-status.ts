@@ -58,15 +58,18 @@ export class EngineStatus {
   }
 
   private recover(): Promise<void> {
-    this.recovered ??= this.pods.recover().then(
+    if (this.recovered) return this.recovered;
+    const recovering: Promise<void> = this.pods.recover().then(
       () => {
-        this.recoveredDone = true;
+        // Only this recovery's own success: one the engine's going away superseded says nothing.
+        if (this.recovered === recovering) this.recoveredDone = true;
       },
       (err) => {
-        this.recovered = null;
+        if (this.recovered === recovering) this.recovered = null;
         throw err;
       },
     );
-    return this.recovered;
+    this.recovered = recovering;
+    return recovering;
   }
 }

@@ -16,6 +16,7 @@ import {
   realpathSync,
   renameSync,
   rmSync,
+  type Stats,
 } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -50,6 +51,7 @@ const CHUNK = 1 << 20;
  */
 const SMALL_FILE = 1 << 16;
 const smallFileBuffer = Buffer.allocUnsafe(SMALL_FILE);
+const probeByte = Buffer.allocUnsafe(1);
 
 /** FileFacts.settled: how long ago a file's last change must be for its times to show the next one (ticks are at most 10 ms; clocks are not perfectly monotonic). */
 const SETTLE_MS = 1000;
@@ -211,40 +213,46 @@ async function walkDirectory<F>(dir: DirHandle, relDir: string, visit: FileVisit
   const now = Date.now();
   let visited = 0;
   let settled = 0;
-  for (const entry of readdirSync(dir.self(), { withFileTypes: true })) {
-    // Links, sockets, FIFOs and devices are not listed: only regular files and folders are data.
-    if (entry.isDirectory()) subdirs.push(entry.name);
-    else if (entry.isFile()) {
-      const file = visitFile(dir, entry.name, relDir ? `${relDir}/${entry.name}` : entry.name, now, visit);
-      if (file instanceof Promise) pending.push(file);
-      else if (file !== null) node.files.push(file);
-      // A big folder is visited in batches: each batch's hashing (microtasks, small files read
-      // synchronously) is let finish before the time is checked.
-      if (++visited % WALK_BATCH === 0) {
-        await Promise.all(pending.slice(settled));
-        settled = pending.length;
-        await yieldIfLong();
+  try {
+    for (const entry of readdirSync(dir.self(), { withFileTypes: true })) {
+      // Links, sockets, FIFOs and devices are not listed: only regular files and folders are data.
+      if (entry.isDirectory()) subdirs.push(entry.name);
+      else if (entry.isFile()) {
+        const file = visitFile(dir, entry.name, relDir ? `${relDir}/${entry.name}` : entry.name, now, visit);
+        if (file instanceof Promise) pending.push(file);
+        else if (file !== null) node.files.push(file);
+        // A big folder is visited in batches: each batch's hashing (microtasks, small files read
+        // synchronously) is let finish before the time is checked.
+        if (++visited % WALK_BATCH === 0) {
+          await Promise.all(pending.slice(settled));
+          settled = pending.length;
+          await yieldIfLong();
+        }
       }
     }
-  }
-  for (const name of subdirs) {
-    let child: DirHandle;
-    try {
-      child = dir.openChild(name);
-    } catch {
-      continue; // replaced or removed while we listed
+    for (const name of subdirs) {
+      let child: DirHandle;
+      try {
+        child = dir.openChild(name);
+      } catch {
+        continue; // replaced or removed while we listed
+      }
+      try {
+        const sub = await walkDirectory(child, relDir ? `${relDir}/${name}` : name, visit);
+        sub.name = name;
+        node.directories.push(sub);
+      } finally {
+        child.close();
+      }
     }
-    try {
-      const sub = await walkDirectory(child, relDir ? `${relDir}/${name}` : name, visit);
-      sub.name = name;
-      node.directories.push(sub);
-    } finally {
-      child.close();
-    }
+    if (pending.length) for (const file of await Promise.all(pending)) if (file !== null) node.files.push(file);
+    await yieldIfLong();
+    return node;
+  } catch (err) {
+    // Hashes still under way must settle here: one failing later would go unhandled.
+    await Promise.allSettled(pending);
+    throw err;
   }
-  if (pending.length) for (const file of await Promise.all(pending)) if (file !== null) node.files.push(file);
-  await yieldIfLong();
-  return node;
 }
 
 /** When a walk last handed the event loop back (one per process: walks interleave anyway). */
@@ -262,7 +270,12 @@ async function yieldIfLong(): Promise<void> {
 
 function visitFile<F>(dir: DirHandle, name: string, relPath: string, now: number, visit: FileVisitor<F>): F | null | Promise<F | null> {
   // Plain stats: BigIntStats (14 BigInts a file) made a third of a 100,000-file listing garbage collection.
-  const stat = lstatSync(dir.entry(name), { throwIfNoEntry: false });
+  let stat: Stats | undefined;
+  try {
+    stat = lstatSync(dir.entry(name), { throwIfNoEntry: false });
+  } catch {
+    return null; // not ours to look at (a folder a pod made unreadable) or gone meanwhile: not listed
+  }
   if (!stat?.isFile()) return null;
   const facts: FileFacts = {
     name,
@@ -273,16 +286,23 @@ function visitFile<F>(dir: DirHandle, name: string, relPath: string, now: number
     ino: stat.ino,
     settled: now - stat.ctimeMs > SETTLE_MS,
   };
-  return visit(facts, (consume) => (facts.size <= SMALL_FILE ? Promise.resolve(readSmallFile(dir.entry(name), stat.ino, consume)) : readContent(dir.entry(name), consume)));
+  return visit(facts, (consume) => {
+    if (facts.size > SMALL_FILE) return readContent(dir.entry(name), consume);
+    const small = readSmallFile(dir.entry(name), consume);
+    return small === 'grew' ? readContent(dir.entry(name), consume) : Promise.resolve(small);
+  });
 }
 
 /**
  * readContent for a file that lstat found small: read synchronously into the shared buffer, which
- * `consume` must be done with when it returns. False when it is gone, is no longer a regular file
- * (fstat of what was opened, so a FIFO or device put in its place is never read), or is another
- * file than the one stat'ed; a file that grew meanwhile is read to its end all the same.
+ * `consume` must be done with when it returns. False when it is gone or is no longer a regular
+ * file (fstat of what was opened, so a FIFO or device put in its place is never read). At most
+ * SMALL_FILE bytes are read synchronously: a file that has grown past that meanwhile (a pod
+ * still writing it) is read by readContent instead, without blocking the event loop. A file
+ * replaced by another (a rename over it) is read as it now is; its cached facts are the old
+ * file's, so the next listing reads it again.
  */
-function readSmallFile(p: string, ino: number, consume: (chunk: Uint8Array) => void): boolean {
+function readSmallFile(p: string, consume: (chunk: Uint8Array) => void): boolean | 'grew' {
   let fd: number;
   try {
     fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -291,13 +311,20 @@ function readSmallFile(p: string, ino: number, consume: (chunk: Uint8Array) => v
     throw err;
   }
   try {
-    const opened = fstatSync(fd);
-    if (!opened.isFile() || opened.ino !== ino) return false;
+    if (!fstatSync(fd).isFile()) return false;
+    let length = 0;
     for (;;) {
-      const n = readSync(fd, smallFileBuffer, 0, SMALL_FILE, null);
-      if (n === 0) return true;
-      consume(smallFileBuffer.subarray(0, n));
+      const n = readSync(fd, smallFileBuffer, length, SMALL_FILE - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length === SMALL_FILE) {
+        // Full: one byte more says whether it has grown past what is read synchronously.
+        if (readSync(fd, probeByte, 0, 1, null) > 0) return 'grew';
+        break;
+      }
     }
+    consume(smallFileBuffer.subarray(0, length));
+    return true;
   } finally {
     closeSync(fd);
   }
@@ -316,7 +343,6 @@ async function readContent(p: string, consume: (chunk: Uint8Array) => void): Pro
   return true;
 }
 
-
 /** A regular file opened by VolumeRoot.openFile; its size is fstat's at opening. */
 class OpenVolumeFile implements VolumeFile {
   readonly name: string;
@@ -330,7 +356,6 @@ class OpenVolumeFile implements VolumeFile {
     this.name = file.name;
     this.size = file.stat.size;
   }
-
 
   stream(): Readable {
     if (this.released) throw new Error(`${this.name}: already closed`);
