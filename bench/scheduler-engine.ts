@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Agent, setGlobalDispatcher } from 'undici';
 import type { BenchContext } from './lib/context.ts';
 import { startOnEngine } from './lib/engine-direct.ts';
@@ -87,7 +89,7 @@ async function throughEmSim(ctx: BenchContext, sim: BenchSim): Promise<{ latenes
   const lateness = pods.map((p) => (Date.parse(p.state.terminated!.startedAt!) - due) / 1000);
   const lost = RUNS - pods.filter((p) => p.state.terminated!.exitCode === 0 && p.generation === 1).length;
   // One container per pod on the engine: a doubled start would leave two with one pod label.
-  const instance = (await run('sh', ['-c', `cat "${sim.dataDir}/instance-id"`])).stdout.trim();
+  const instance = readFileSync(path.join(sim.dataDir, 'instance-id'), 'utf8').trim();
   const labels = (await run('docker', ['ps', '-a', '--filter', `label=em-sim.instance=${instance}`, '--filter', 'label=em-sim.pod', '--format', '{{.Label "em-sim.user"}}/{{.Label "em-sim.pod"}}'])).stdout
     .split('\n')
     .filter(Boolean);

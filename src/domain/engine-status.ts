@@ -52,8 +52,8 @@ export class EngineStatus {
    * ANSWER_HOLDS_MS found the engine answering and the pods recovered; otherwise require()'s promise.
    */
   check(): Promise<void> | undefined {
-    const now = performance.now();
-    if (this.recoveredDone && now < this.answeredUntil && now >= this.answeredUntil - ANSWER_HOLDS_MS) return undefined;
+    // performance.now() is monotonic: no clock set back can stretch the hold.
+    if (this.recoveredDone && performance.now() < this.answeredUntil) return undefined;
     return this.require();
   }
 

@@ -39,13 +39,18 @@ export function withoutUnset<T extends RawParams>(params: T): T {
   return params;
 }
 
+/** Whether a request's headers announce a body (a GET's too: Python's requests sends one with data=). */
+export function announcesBody(incoming: IncomingMessage): boolean {
+  return Boolean(incoming.headers['content-length'] || incoming.headers['transfer-encoding']);
+}
+
 /**
  * Python's requests sends a body with GET when given data=; the Node adapter hands Hono no body
  * for a GET, so it is read here from the connection and wrapped as a request of its own.
  */
 async function getBody(c: Context<AppEnv>): Promise<Request | null> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (!incoming || (!incoming.headers['content-length'] && !incoming.headers['transfer-encoding'])) return null;
+  if (!incoming || !announcesBody(incoming)) return null;
   const body = await readUpTo(incoming, PARAMETER_BODY_LIMIT);
   if (!body) {
     throw new SimError('INVALID_PARAMETER', `Request body is larger than ${PARAMETER_BODY_LIMIT} bytes; only /em/files/uplink takes large bodies`);

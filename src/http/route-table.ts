@@ -2,7 +2,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { SimError, type ErrorCode } from '../domain/errors.ts';
 import type { AppEnv } from './env.ts';
-import { parseParams, readParams } from './params.ts';
+import { announcesBody, parseParams, readParams } from './params.ts';
 
 /** How many distinct query strings' parameters each route keeps (then it starts again). */
 const PARSED_PER_ROUTE = 256;
@@ -10,8 +10,8 @@ const PARSED_PER_ROUTE = 256;
 /** The query string of a GET or HEAD that has no body, whose parameters are the query's alone; null otherwise. */
 function bodilessQuery(c: Context<AppEnv>): string | null {
   if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return null;
-  const headers = c.env?.incoming?.headers;
-  if (!headers || headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined) return null;
+  const incoming = c.env?.incoming;
+  if (!incoming || announcesBody(incoming)) return null;
   const url = c.req.url;
   const q = url.indexOf('?');
   return q < 0 ? '' : url.slice(q + 1);

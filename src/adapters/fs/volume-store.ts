@@ -16,7 +16,6 @@ import {
   realpathSync,
   renameSync,
   rmSync,
-  type Stats,
 } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -269,13 +268,9 @@ async function yieldIfLong(): Promise<void> {
 }
 
 function visitFile<F>(dir: DirHandle, name: string, relPath: string, now: number, visit: FileVisitor<F>): F | null | Promise<F | null> {
-  // Plain stats: BigIntStats (14 BigInts a file) made a third of a 100,000-file listing garbage collection.
-  let stat: Stats | undefined;
-  try {
-    stat = lstatSync(dir.entry(name), { throwIfNoEntry: false });
-  } catch {
-    return null; // not ours to look at (a folder a pod made unreadable) or gone meanwhile: not listed
-  }
+  // Plain stats: BigIntStats (14 BigInts a file) made a third of a 100,000-file listing garbage
+  // collection. Gone meanwhile, or not ours to look at (a folder a pod made unreadable): not listed.
+  const stat = safeLstat(dir.entry(name));
   if (!stat?.isFile()) return null;
   const facts: FileFacts = {
     name,
@@ -293,6 +288,11 @@ function visitFile<F>(dir: DirHandle, name: string, relPath: string, now: number
   });
 }
 
+/** An open or read error that means the file is gone or is no longer a regular file (a link, folder or FIFO put in its place). */
+function goneOrNotAFile(err: unknown): boolean {
+  return isErrno(err, 'ENOENT') || isErrno(err, 'ELOOP') || isErrno(err, 'EISDIR') || isErrno(err, 'ENXIO');
+}
+
 /**
  * readContent for a file that lstat found small: read synchronously into the shared buffer, which
  * `consume` must be done with when it returns. False when it is gone or is no longer a regular
@@ -307,7 +307,7 @@ function readSmallFile(p: string, consume: (chunk: Uint8Array) => void): boolean
   try {
     fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
-    if (isErrno(err, 'ENOENT') || isErrno(err, 'ELOOP') || isErrno(err, 'EISDIR') || isErrno(err, 'ENXIO')) return false;
+    if (goneOrNotAFile(err)) return false;
     throw err;
   }
   try {
@@ -337,7 +337,7 @@ async function readContent(p: string, consume: (chunk: Uint8Array) => void): Pro
     const handle = await open(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     for await (const chunk of handle.createReadStream({ highWaterMark: CHUNK })) consume(chunk as Buffer);
   } catch (err) {
-    if (isErrno(err, 'ENOENT') || isErrno(err, 'ELOOP') || isErrno(err, 'EISDIR')) return false;
+    if (goneOrNotAFile(err)) return false;
     throw err;
   }
   return true;

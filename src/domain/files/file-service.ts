@@ -72,7 +72,7 @@ export class FileService {
     state.seen.add(file.relPath);
     const hit = state.cached.get(file.relPath);
     if (hit && hit.size === file.size && hit.mtimeMs === file.mtimeMs && hit.ctimeMs === file.ctimeMs && hit.ino === file.ino) {
-      return { type: 'file', name: file.name, size: String(file.size), time: formatListTime(file.mtimeMs), hash: hit.hash };
+      return fileEntry(file, hit.hash);
     }
     return this.hashedNode(file, read, state);
   }
@@ -89,6 +89,11 @@ export class FileService {
     }
     // A file that changed just now is hashed on every listing until its times can show a change.
     if (file.settled) state.fresh.push({ relPath: file.relPath, size: file.size, mtimeMs: file.mtimeMs, ctimeMs: file.ctimeMs, ino: file.ino, hash });
-    return { type: 'file', name: file.name, size: String(file.size), time: formatListTime(file.mtimeMs), hash };
+    return fileEntry(file, hash);
   }
+}
+
+/** A file's entry in the listing. */
+function fileEntry(file: FileFacts, hash: bigint): FileNode {
+  return { type: 'file', name: file.name, size: String(file.size), time: formatListTime(file.mtimeMs), hash };
 }
