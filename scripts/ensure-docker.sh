@@ -9,7 +9,9 @@
 set -uo pipefail
 
 LOG=/var/log/dockerd.log
-WAIT_SECONDS=${ENSURE_DOCKER_TIMEOUT:-60}
+# After a machine stopped with containers running, dockerd restores each of them before it answers
+# (seen here: 2.5 min for 400), so the wait is long; progress is printed every 30 s.
+WAIT_SECONDS=${ENSURE_DOCKER_TIMEOUT:-600}
 PACKAGES=(docker.io busybox-static mmdebstrap ca-certificates)
 
 say() { printf 'ensure-docker: %s\n' "$*" >&2; }
@@ -17,7 +19,8 @@ die() {
   say "$*"
   exit 1
 }
-engine_answers() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
+# A dockerd still starting may accept on its socket and hold the request: each probe is bounded.
+engine_answers() { command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1; }
 
 if [[ -n "${DOCKER_HOST:-}" ]]; then
   engine_answers && {
@@ -47,32 +50,61 @@ apt_install_missing "${PACKAGES[@]}"
 command -v dockerd >/dev/null 2>&1 || die "dockerd is missing although docker.io is installed; reinstall it: apt-get install --reinstall docker.io"
 
 # --- start dockerd, unless one is already starting -----------------------------------------------
+# dockerd gives its containerd 15 s to come up. After a machine stopped with containers running,
+# containerd first cleans up every dead shim (about 50 ms each here), and with a few hundred of them
+# dockerd exits with "timeout waiting for containerd to start" although containerd goes on. Each
+# new start carries on where the last one stopped (and reuses a containerd still running), so that
+# exit is retried, up to ENSURE_DOCKER_ATTEMPTS starts, each waited for up to WAIT_SECONDS.
+ATTEMPTS=${ENSURE_DOCKER_ATTEMPTS:-8}
 pid=""
-if [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
-  pid=$(cat /var/run/docker.pid)
-  say "dockerd (pid $pid) is running but does not answer yet; waiting for it"
-else
-  say "starting dockerd (log: $LOG)"
-  setsid dockerd >"$LOG" 2>&1 </dev/null &
-  pid=$!
-fi
-
 # With job control off, setsid execs dockerd in place, so $! is dockerd; the pid file covers the
 # case where it had to fork.
 alive() { kill -0 "$pid" 2>/dev/null || { [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; }; }
-started=$SECONDS
-deadline=$((SECONDS + WAIT_SECONDS))
-until engine_answers; do
-  if ((SECONDS - started >= 2)) && ! alive; then
-    say "dockerd exited before it answered; the end of $LOG:"
-    tail -n 20 "$LOG" >&2
-    die "dockerd could not start: see $LOG"
+for ((attempt = 1; ; attempt++)); do
+  [[ -f "$LOG" ]] || : >"$LOG"
+  from=$(wc -l <"$LOG")
+  if [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    pid=$(cat /var/run/docker.pid)
+    say "dockerd (pid $pid) is running but does not answer yet; waiting for it"
+  else
+    if ((attempt == 1)); then
+      say "starting dockerd (log: $LOG)"
+      : >"$LOG"
+      from=0
+    fi
+    printf '=== ensure-docker: start %d at %s\n' "$attempt" "$(date -u +%FT%TZ)" >>"$LOG"
+    setsid dockerd >>"$LOG" 2>&1 </dev/null &
+    pid=$!
   fi
-  if ((SECONDS >= deadline)); then
-    say "dockerd did not answer within ${WAIT_SECONDS} s; the end of $LOG:"
-    tail -n 20 "$LOG" >&2
-    die "no Docker engine answers after ${WAIT_SECONDS} s: see $LOG"
+  started=$SECONDS
+  deadline=$((SECONDS + WAIT_SECONDS))
+  next_report=$((SECONDS + 30))
+  exited=""
+  until engine_answers; do
+    if ((SECONDS >= next_report)); then
+      next_report=$((SECONDS + 30))
+      say "still waiting for dockerd ($((SECONDS - started)) s); its last line: $(tail -n 1 "$LOG" | cut -c1-160)"
+    fi
+    if ((SECONDS - started >= 2)) && ! alive; then
+      exited=1
+      break
+    fi
+    if ((SECONDS >= deadline)); then
+      say "dockerd did not answer within ${WAIT_SECONDS} s; the end of $LOG:"
+      tail -n 20 "$LOG" >&2
+      die "no Docker engine answers after ${WAIT_SECONDS} s: see $LOG"
+    fi
+    sleep 0.5
+  done
+  [[ -z "$exited" ]] && break
+  if tail -n +"$((from + 1))" "$LOG" | grep -q 'timeout waiting for containerd to start' && ((attempt < ATTEMPTS)); then
+    shims=$(tail -n +"$((from + 1))" "$LOG" | grep -c 'cleaning up dead shim' || true)
+    say "dockerd gave up waiting for its containerd (start $attempt of $ATTEMPTS; containerd cleaned up $shims dead shims of containers that ran when the machine last stopped); starting it again"
+    sleep 1
+    continue
   fi
-  sleep 0.5
+  say "dockerd exited before it answered; the end of $LOG:"
+  tail -n 20 "$LOG" >&2
+  die "dockerd could not start: see $LOG"
 done
 say "dockerd answers (pid $pid)"
