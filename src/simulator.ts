@@ -116,14 +116,18 @@ export interface SimulatorOptions {
 export async function createSimulator(config: SimConfig, options: SimulatorOptions = {}): Promise<Simulator> {
   const logger = options.logger ?? createLogger(config.log.level);
   mkdirSync(config.data_dir, { recursive: true });
+  const dockerEnv = options.dockerEnv ?? process.env;
+  const docker = options.engine ? null : connectDocker(dockerEnv);
+  // Asked of the engine while SQLite opens (in a container this is a round trip to the engine);
+  // awaited after the secret, whose failure still comes first.
+  const selfAsked = docker ? containerSelf(docker, config.data_dir, dockerEnv, logger) : Promise.resolve(null);
+  selfAsked.catch(() => {});
   const db = new SqliteDatabase(path.join(config.data_dir, DATA_DIR.database));
   const clock = new SimClock(config.clock.speed);
   const instanceId = instanceIdOf(config.data_dir);
   // The signing secret first: a data directory that cannot give one fails before anything starts.
   const tokens = new TokenService(tokenSettings(config), clock);
-  const dockerEnv = options.dockerEnv ?? process.env;
-  const docker = options.engine ? null : connectDocker(dockerEnv);
-  const self = docker ? await containerSelf(docker, config.data_dir, dockerEnv, logger) : null;
+  const self = await selfAsked;
   const selfId = self?.id || null;
   const engine = options.engine ?? dockerEngine(docker!, instanceId, dockerEnv, self);
 

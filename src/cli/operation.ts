@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSyn
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createLogUpdate } from 'log-update';
+import type { createLogUpdate } from 'log-update';
 import type { SimConfig } from '../config/schema.ts';
 import type { ExecutionRecord, TaskRunRecord } from '../domain/operations/execution.ts';
 import type { OperationProblem } from '../domain/operations/operation.ts';
@@ -225,7 +225,7 @@ export async function runOperation(file: string, config: SimConfig, options: Run
     executionId = submitted.id;
     if (interrupted) sendKill();
     say(`em-sim: execution ${submitted.id} of ${op.namespace} / ${op.id} (revision ${submitted.revision}) on ${client.url}`);
-    const view = new LiveView(say, sayIsTty, options.json ? process.stderr : process.stdout);
+    const view = await LiveView.open(say, sayIsTty, options.json ? process.stderr : process.stdout);
     let record: ExecutionRecord = submitted;
     for (;;) {
       view.render(record);
@@ -342,15 +342,23 @@ function duration(task: TaskRunRecord, seenStarting: number | undefined): string
 class LiveView {
   private readonly seenLogs = new Map<string, number>();
   private readonly seenStarting = new Map<string, number>();
-  private readonly update: ReturnType<typeof createLogUpdate> | null;
 
-  constructor(
+  private constructor(
     private readonly say: (line: string) => void,
-    tty: boolean,
     private readonly stream: NodeJS.WriteStream,
-  ) {
-    // A terminal that reports no width (some `script` sessions) gets plain lines.
-    this.update = tty && (stream.columns ?? 0) > 0 ? createLogUpdate(stream) : null;
+    private readonly update: ReturnType<typeof createLogUpdate> | null,
+  ) {}
+
+  /**
+   * A view on `stream`: redrawn in place on a terminal that reports its width (some `script`
+   * sessions report none and get plain lines). log-update is loaded only then: its string-width
+   * builds Unicode regexes and a segmenter (about 40 ms) that every other command and start
+   * would pay for nothing.
+   */
+  static async open(say: (line: string) => void, tty: boolean, stream: NodeJS.WriteStream): Promise<LiveView> {
+    if (!tty || (stream.columns ?? 0) <= 0) return new LiveView(say, stream, null);
+    const { createLogUpdate } = await import('log-update');
+    return new LiveView(say, stream, createLogUpdate(stream));
   }
 
   render(record: ExecutionRecord): void {

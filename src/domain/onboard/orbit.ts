@@ -63,6 +63,11 @@ export function tleChecksumOk(line: string): boolean {
  * numbers, checksums) and that SGP4 accepts them. Throws TleError saying which line and why.
  */
 export function checkTle(lines: readonly string[]): [string, string] {
+  return parseTle(lines).lines;
+}
+
+/** checkTle, with the SGP4 record it made (made once: its first initialisation costs milliseconds). */
+function parseTle(lines: readonly string[]): { lines: [string, string]; rec: sgp4.SatRec } {
   if (lines.length !== 2) throw new TleError(`a TLE is two lines, got ${lines.length}`);
   const [l1, l2] = lines.map((l) => l.trimEnd()) as [string, string];
   for (const [n, line] of [
@@ -76,7 +81,7 @@ export function checkTle(lines: readonly string[]): [string, string] {
   if (l1.slice(2, 7) !== l2.slice(2, 7)) throw new TleError('the two lines name different catalogue numbers');
   const rec = sgp4.twoline2satrec(l1, l2);
   if (rec.error !== 0) throw new TleError(`SGP4 refuses these elements (error ${rec.error})`);
-  return [l1, l2];
+  return { lines: [l1, l2], rec };
 }
 
 /** One satellite's orbit from its TLE; pure, deterministic, cheap (a propagation is microseconds). */
@@ -86,8 +91,9 @@ export class Orbit {
 
   /** Throws TleError for lines SGP4 cannot use. */
   constructor(tle: readonly string[] = DEFAULT_TLE) {
-    this.tle = checkTle(tle);
-    this.rec = sgp4.twoline2satrec(this.tle[0], this.tle[1]);
+    const { lines, rec } = parseTle(tle);
+    this.tle = lines;
+    this.rec = rec;
   }
 
   /** The TLE's epoch, epoch milliseconds. */

@@ -1,5 +1,4 @@
 import { PassThrough, type Readable } from 'node:stream';
-import { Zip, ZipPassThrough } from 'fflate';
 import type { EngineStatus } from '../engine-status.ts';
 import { SimError } from '../errors.ts';
 import type { FileService } from '../files/file-service.ts';
@@ -264,19 +263,21 @@ export function artifactUri(ctx: Pick<TaskContext, 'executionId' | 'task'>): str
 
 /**
  * A STORED zip of blobs, as a stream (fflate's streaming Zip, one entry at a time, with
- * backpressure). The same entries and time give the same bytes, so its length can be counted once
+ * backpressure; fflate is loaded on first use). The same entries and time give the same bytes, so its length can be counted once
  * and the zip made again on each request.
  */
 export function zipStream(blobs: BlobStore, zip: NonNullable<TaskArtifact['zip']>): Readable {
   const out = new PassThrough();
-  const archive = new Zip((err, chunk, final) => {
-    if (err) out.destroy(err);
-    else {
-      out.write(chunk);
-      if (final) out.end();
-    }
-  });
   void (async () => {
+    // fflate on first use: its tables take about 20 ms to build, which every start paid.
+    const { Zip, ZipPassThrough } = await import('fflate');
+    const archive = new Zip((err, chunk, final) => {
+      if (err) out.destroy(err);
+      else {
+        out.write(chunk);
+        if (final) out.end();
+      }
+    });
     for (const entry of zip.entries) {
       const file = new ZipPassThrough(entry.name);
       file.mtime = zip.mtime;

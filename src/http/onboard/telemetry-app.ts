@@ -1,4 +1,3 @@
-import { Zip, ZipPassThrough } from 'fflate';
 import { Hono } from 'hono';
 import type { TelemetryService } from '../../domain/onboard/telemetry.ts';
 import { parseZonedIso } from '../../domain/time/iso-time.ts';
@@ -74,7 +73,7 @@ export function telemetryApp(telemetry: TelemetryService): Hono<ServicesEnv> {
     const selection = await telemetry.selectImages(images ?? undefined, limit ?? undefined);
     if (selection.kind === 'not-found') return c.text('File not found', 404);
     if (selection.kind === 'image') return c.body(selection.bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'image/png' });
-    return c.body(storedZip(selection.files) as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/zip', 'content-disposition': 'attachment; filename="images.zip"' });
+    return c.body((await storedZip(selection.files)) as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/zip', 'content-disposition': 'attachment; filename="images.zip"' });
   });
 
   // axum answers a known path with another method 405, with no body.
@@ -126,8 +125,12 @@ function serdeKind(value: unknown): string {
   return 'map';
 }
 
-/** A zip of the frames, STORED (uncompressed: PNGs do not shrink), as the provider's service sends. */
-function storedZip(files: { name: string; bytes: Uint8Array }[]): Uint8Array {
+/**
+ * A zip of the frames, STORED (uncompressed: PNGs do not shrink), as the provider's service sends.
+ * fflate is loaded on first use: its tables take about 20 ms to build, which every start paid.
+ */
+async function storedZip(files: { name: string; bytes: Uint8Array }[]): Promise<Uint8Array> {
+  const { Zip, ZipPassThrough } = await import('fflate');
   const chunks: Uint8Array[] = [];
   const zip = new Zip((err, chunk) => {
     if (err) throw err;
