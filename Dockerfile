@@ -29,11 +29,15 @@ COPY src /app/src
 COPY ui /app/ui
 COPY scripts/bundle.mjs /app/scripts/bundle.mjs
 COPY docker/entrypoint.sh /app/docker/entrypoint.sh
-# The sources bundled into one module (esbuild): em-sim starts without compiling TypeScript; and
-# the dashboard (ui/) bundled for the browser into dist/ui/, served at /ui. Then the user em-sim
-# runs as (uid 1000: node's own user in the official image), its
-# data volume and the folder a sim-config.yaml may be mounted into; and a check that it starts.
+# The sources bundled into one script (esbuild): em-sim starts without compiling TypeScript; and
+# the dashboard (ui/) bundled for the browser into dist/ui/, served at /ui. Then V8's compiled
+# code for the bundle, kept by one short start (bin/em-sim.js writes it 2 s in) so that the
+# container's starts skip compiling it (/app stays read-only to em-sim). Then the user em-sim runs
+# as (uid 1000: node's own user in the official image), its data volume and the folder a
+# sim-config.yaml may be mounted into; and a check that it starts.
 RUN node /app/scripts/bundle.mjs && \
+    { EM_SIM_DATA_DIR=/tmp/em-sim-warm timeout -s INT 5 node /app/bin/em-sim.js start --host 127.0.0.1 --port 0 >/dev/null || true; } && \
+    rm -rf /tmp/em-sim-warm && ls /app/dist/.v8-cache/*.bin >/dev/null && \
     mkdir -p /var/lib/em-sim /etc/em-sim && chown 1000:1000 /var/lib/em-sim && \
     chmod 1777 /tmp && /usr/bin/setpriv --reuid=1000 --regid=1000 --clear-groups node /app/bin/em-sim.js --version
 

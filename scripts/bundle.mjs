@@ -1,9 +1,14 @@
-// Bundles em-sim's TypeScript sources (src/cli.ts and all it imports) into one ES module,
-// dist/em-sim.mjs, with esbuild: `em-sim` then starts without compiling TypeScript through tsx's
-// loader hooks on every start (about 4x faster to its first answer). Packages stay external and
-// load from node_modules; each file's import.meta.url is replaced by that file's own URL, so that
-// the files found beside a source (the onboard catalog, the camera frame, package.json) are found
-// from the bundle too (as a path relative to the bundle: a moved checkout keeps working). bin/em-sim.js uses the bundle only while it is newer than every source.
+// Bundles em-sim's TypeScript sources (src/cli.ts and all it imports) and the packages they use
+// into one CommonJS script, dist/em-sim.cjs, with esbuild: `em-sim` then starts without compiling
+// TypeScript through tsx's loader hooks, nor resolving and reading some 900 files of node_modules.
+// CommonJS because Node.js 20 keeps V8's compiled code only for scripts (bin/em-sim.js runs the
+// bundle through vm.Script with a code cache), not for ES modules. Whitespace and comments are left
+// out and the text is ASCII only: a single other character makes V8 hold all of it as two-byte
+// text, read and parsed several times slower. Identifiers keep their names, for stack traces.
+// Each file's import.meta.url is replaced by that file's own URL, so that the files found beside a
+// source (the onboard catalog, the camera frame, package.json) are found from the bundle too (as a
+// path relative to the bundle: a moved checkout keeps working). bin/em-sim.js uses the bundle only
+// while it is newer than every source.
 // It also bundles the dashboard (ui/, Preact, CodeMirror, Observable Plot) for the browser into
 // dist/ui/: index.html, app.js, app.css, served at /ui by src/http/routes/ui.ts, offline.
 // Run by `npm install` (prepare), `npm test` and the container image's build; `node
@@ -14,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const out = path.join(root, 'dist/em-sim.mjs');
+const out = path.join(root, 'dist/em-sim.cjs');
 mkdirSync(path.dirname(out), { recursive: true });
 
 /** import.meta.url, per file: the source's own URL, as it is when tsx runs it. */
@@ -26,7 +31,7 @@ const ownUrl = {
       if (!text.includes('import.meta.url')) return undefined;
       // Relative to the bundle, so that a checkout moved elsewhere still finds its own files.
       const fromBundle = path.relative(path.dirname(out), args.path).split(path.sep).join('/');
-      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), loader: 'ts' };
+      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, require('node:url').pathToFileURL(__filename)).href`), loader: 'ts' };
     });
   },
 };
@@ -57,7 +62,7 @@ const deferred = {
     // Resolved from dockerode's own folder, where npm puts docker-modem for it, nested or not.
     b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
       contents:
-        `const fromDockerode = () => require('node:module').createRequire(require.resolve('dockerode/package.json'));\n` +
+        `const fromDockerode = () => require('node:module').createRequire(require('node:module').createRequire(__filename).resolve('dockerode/package.json'));\n` +
         `module.exports = function deferred(...args) { return fromDockerode()(${JSON.stringify(args.path.replace(/^dockerode\//, './'))}).apply(this, args); };`,
       loader: 'js',
     }));
@@ -78,6 +83,18 @@ const englishZod = {
   },
 };
 
+/**
+ * satellite.js imports its WebAssembly runtimes (emscripten builds, with a top-level await a
+ * CommonJS script cannot hold) only when asked for them; em-sim propagates with its JavaScript
+ * SGP4, so they stay out.
+ */
+const noWasm = {
+  name: 'satellite-wasm-runtimes-external',
+  setup(b) {
+    b.onResolve({ filter: /^#wasm-/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
 /** What the bundle leaves to node_modules: native code, and packages that read files beside themselves at run time. */
 const BUNDLE_EXTERNAL = [...DEFERRED.map((d) => d.module), 'better-sqlite3', 'ssh2', 'cpu-features', '@grpc/grpc-js', '@grpc/proto-loader', 'swagger-ui-dist', 'esbuild', 'tsx', 'fsevents'];
 
@@ -89,17 +106,24 @@ await build({
   outfile: out,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
+  charset: 'ascii',
+  minifyWhitespace: true,
   // The dependencies are bundled too: resolving and reading some 900 files of node_modules was
   // most of a cold start. Kept outside: native code and packages that read files beside themselves.
   external: BUNDLE_EXTERNAL,
-  banner: { js: "import { createRequire as __emSimCreateRequire } from 'node:module'; const require = __emSimCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
   logLevel: 'warning',
-  plugins: [ownUrl, deferred, englishZod],
+  plugins: [ownUrl, deferred, englishZod, noWasm],
 });
 utimesSync(out, begun, begun);
+const text = readFileSync(out, 'latin1');
+const wide = text.search(/[^\x00-\x7f]/);
+if (wide >= 0) {
+  process.stderr.write(`bundle: ${path.relative(process.cwd(), out)} is not ASCII at ${text.slice(Math.max(0, wide - 60), wide + 20)}: write that character as an escape (\\u...) in its source, else every start reads and parses the bundle as two-byte text\n`);
+  process.exitCode = 1;
+}
 process.stderr.write(`bundle: ${path.relative(process.cwd(), out)} in ${Math.round(performance.now() - started)} ms\n`);
 
 // The dashboard: one browser module and its styles, minified, everything inlined (the world's

@@ -238,11 +238,8 @@ connectOptions(sub('show').description("an execution's record: states, tasks, ou
   },
 );
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  process.exit(report(err));
-}
+// Not a top-level await: the bundle is a CommonJS script (scripts/bundle.mjs), which has none.
+program.parseAsync(process.argv).catch((err: unknown) => process.exit(report(err)));
 
 /** Prints the failure as one line and returns the exit code. */
 function report(err: unknown): number {

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { runDoctor } from '../src/cli/doctor.ts';
 import { engineTools } from '../src/simulator.ts';
 import { buildConfig } from '../src/config/load.ts';
 import type { SimConfigInput } from '../src/config/schema.ts';
+import { spawnSim } from './helpers/child-sim.ts';
 import { form, PASSWORD, startSim, tempDir as newTempDir, uniqueName } from './helpers/sim.ts';
 
 const BIN = fileURLToPath(new URL('../bin/em-sim.js', import.meta.url));
@@ -359,4 +360,52 @@ describe('em-sim usage', () => {
     expect(unknownCommand.code).toBe(1);
     expectOneLine(unknownCommand);
   });
+});
+
+describe('em-sim start from the bundle keeps V8\'s compiled code between starts', () => {
+  const BUNDLE = fileURLToPath(new URL('../dist/em-sim.cjs', import.meta.url));
+  const NAME = `em-sim-${process.version}-${process.arch}.bin`;
+
+  /** Starts em-sim with its code cache in `dir`, checks it answers, and waits until the cache file holds something other than `before`. */
+  async function startAndKeep(dir: string, before: Buffer | null): Promise<Buffer> {
+    const sim = await spawnSim(tempDir('em-sim-cache-data-'), ['client1'], { log: { level: 'warn' } }, { EM_SIM_CODE_CACHE_DIR: dir });
+    try {
+      expect((await fetch(`${sim.url}/sim/health`)).status).toBe(200);
+      const file = path.join(dir, NAME);
+      for (let waited = 0; ; waited += 100) {
+        const now = existsSync(file) ? readFileSync(file) : null;
+        if (now && (!before || !now.equals(before))) return now;
+        if (waited > 15_000) {
+          throw new Error(
+            `no new ${file} 15 s after em-sim started: it ran from the TypeScript sources, not dist/em-sim.cjs (older than a source?); run node scripts/bundle.mjs (npm test does)\n${sim.output()}`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await sim.kill('SIGINT');
+    }
+  }
+
+  it('writes it 2 s into the first start, keyed by the bundle\'s SHA-1; a stale key or a cache V8 rejects is replaced, and em-sim answers all along', async () => {
+    const dir = tempDir('em-sim-code-cache-');
+    const key = createHash('sha1').update(readFileSync(BUNDLE)).digest();
+
+    const first = await startAndKeep(dir, null);
+    expect(first.subarray(0, 20).equals(key)).toBe(true);
+    expect(first.length).toBeGreaterThan(100_000);
+
+    // Another bundle's cache (its key differs): not used, replaced by this bundle's.
+    const stale = Buffer.concat([Buffer.alloc(20), first.subarray(20)]);
+    writeFileSync(path.join(dir, NAME), stale);
+    const afterStale = await startAndKeep(dir, stale);
+    expect(afterStale.subarray(0, 20).equals(key)).toBe(true);
+
+    // The right key over bytes V8 cannot use: rejected, em-sim compiles and writes a good one.
+    const garbled = Buffer.concat([key, randomBytes(first.length - 20)]);
+    writeFileSync(path.join(dir, NAME), garbled);
+    const afterGarbled = await startAndKeep(dir, garbled);
+    expect(afterGarbled.subarray(0, 20).equals(key)).toBe(true);
+    expect(readdirSync(dir)).toEqual([NAME]);
+  }, 90_000);
 });

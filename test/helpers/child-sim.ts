@@ -20,9 +20,10 @@ export interface ChildSim {
 
 /**
  * Starts `em-sim start` as its own process (so a test can SIGKILL it) with a configuration
- * file written into dataDir. Resolves once it prints the URL it listens on.
+ * file written into dataDir, and `env` added to this process's environment. Resolves once it
+ * prints the URL it listens on.
  */
-export async function spawnSim(dataDir: string, users: string[], config: SimConfigInput = {}): Promise<ChildSim> {
+export async function spawnSim(dataDir: string, users: string[], config: SimConfigInput = {}, env: NodeJS.ProcessEnv = {}): Promise<ChildSim> {
   const file = path.join(dataDir, 'sim-config.yaml');
   writeFileSync(
     file,
@@ -34,7 +35,7 @@ export async function spawnSim(dataDir: string, users: string[], config: SimConf
       users: users.map((username) => ({ username, password: PASSWORD })),
     }),
   );
-  const child = spawn(process.execPath, [BIN, 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'start', '--config', file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

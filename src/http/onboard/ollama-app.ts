@@ -36,7 +36,7 @@ function keepAlive(value: unknown): number | undefined {
     const units: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
     const sign = value.startsWith('-') ? -1 : 1;
     const text = value.replace(/^[-+]/, '');
-    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/g)];
     if (parts.length && parts.map((p) => p[0]).join('') === text) {
       return sign * parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]!]!, 0);
     }
