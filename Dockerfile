@@ -36,7 +36,7 @@ COPY docker/entrypoint.sh /app/docker/entrypoint.sh
 # as (uid 1000: node's own user in the official image), its data volume and the folder a
 # sim-config.yaml may be mounted into; and a check that it starts.
 RUN node /app/scripts/bundle.mjs && \
-    { EM_SIM_DATA_DIR=/tmp/em-sim-warm timeout -s INT 5 node /app/bin/em-sim.js start --host 127.0.0.1 --port 0 >/dev/null || true; } && \
+    { EM_SIM_DATA_DIR=/tmp/em-sim-warm timeout -k 10 -s INT 5 node /app/bin/em-sim.js start --host 127.0.0.1 --port 0 >/dev/null || true; } && \
     rm -rf /tmp/em-sim-warm && ls /app/dist/.v8-cache/*.bin >/dev/null && \
     mkdir -p /var/lib/em-sim /etc/em-sim && chown 1000:1000 /var/lib/em-sim && \
     chmod 1777 /tmp && /usr/bin/setpriv --reuid=1000 --regid=1000 --clear-groups node /app/bin/em-sim.js --version

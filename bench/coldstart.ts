@@ -15,7 +15,7 @@ const TRIALS = 11;
  * 11. Cold start (issue 16): from spawning the process to the first 200, for `em-sim start` (a
  * new data directory each time: database, secret and instance made), the smallest Hono server in
  * plain JavaScript (bench/lib/bare-hono.mjs), and Prism mocking the provider's Swagger. Medians
- * of five, run alternately so that a slow moment of the machine hits all three alike. Targets:
+ * of TRIALS, run alternately so that a slow moment of the machine hits all three alike. Targets:
  * em-sim within 1.5× bare Hono's, and ahead of Prism's.
  */
 export async function coldStart(ctx: BenchContext): Promise<BenchResult[]> {
@@ -43,7 +43,7 @@ export async function coldStart(ctx: BenchContext): Promise<BenchResult[]> {
 }
 
 /** Where bin/em-sim.js keeps V8's compiled code for the bundle, and how long after a start it has. */
-const CODE_CACHE_DIR = path.join(ROOT, 'dist/.v8-cache');
+const CODE_CACHE_DIR = process.env.EM_SIM_CODE_CACHE_DIR || path.join(ROOT, 'dist/.v8-cache');
 const CODE_CACHE_WRITTEN_MS = 3000;
 
 /**

@@ -3,7 +3,7 @@
 // source, else the TypeScript sources directly through tsx, so a clone needs no build step and an
 // edited source is never shadowed by an old bundle. EM_SIM_NO_BUNDLE=1 always takes the sources.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -71,14 +71,12 @@ function runBundle() {
   } catch {
     // none yet
   }
-  const script = new vm.Script(Module.wrap(source), {
-    filename: bundle,
-    cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
+  // No importModuleDynamically: the bundle holds no import() (scripts/bundle.mjs refuses one; in
+  // Node.js 20's V8 a script read from a code cache loses what import() needs, nodejs/node#43663).
+  const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) {
     setTimeout(() => {
-      const temp = `${CODE_CACHE}.${process.pid}`;
+      const temp = `${CODE_CACHE}.${process.pid}-${randomBytes(4).toString('hex')}`;
       try {
         mkdirSync(dirname(CODE_CACHE), { recursive: true });
         writeFileSync(temp, Buffer.concat([key, script.createCachedData()]));
@@ -91,7 +89,7 @@ function runBundle() {
   }
   const bundled = new Module(bundle);
   bundled.filename = bundle;
-  script.runInThisContext()(bundled.exports, createRequire(bundle), bundled, bundle, dirname(bundle));
+  script.runInThisContext().call(bundled.exports, bundled.exports, createRequire(bundle), bundled, bundle, dirname(bundle));
 }
 
 if (bundleIsFresh()) {

@@ -13,7 +13,7 @@
 // dist/ui/: index.html, app.js, app.css, served at /ui by src/http/routes/ui.ts, offline.
 // Run by `npm install` (prepare), `npm test` and the container image's build; `node
 // scripts/bundle.mjs` by hand.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -101,7 +101,7 @@ const BUNDLE_EXTERNAL = [...DEFERRED.map((d) => d.module), 'better-sqlite3', 'ss
 const started = performance.now();
 // The bundle is stamped with the time the build began: a source saved while it ran is newer.
 const begun = new Date();
-await build({
+const { outputFiles } = await build({
   entryPoints: [path.join(root, 'src/cli.ts')],
   outfile: out,
   bundle: true,
@@ -116,13 +116,28 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   plugins: [ownUrl, deferred, englishZod, noWasm],
+  write: false,
 });
-utimesSync(out, begun, begun);
-const text = readFileSync(out, 'latin1');
+const script = outputFiles.find((f) => f.path === out);
+const text = script.text;
+const problems = [];
+const dynamicImport = text.search(/\bimport\(/);
+// bin/em-sim.js runs the bundle from V8's code cache, after which Node.js 20 cannot import().
+if (dynamicImport >= 0) problems.push(`an import() at ${text.slice(Math.max(0, dynamicImport - 60), dynamicImport + 40)}: import a bundled module, or require() an external one`);
 const wide = text.search(/[^\x00-\x7f]/);
-if (wide >= 0) {
-  process.stderr.write(`bundle: ${path.relative(process.cwd(), out)} is not ASCII at ${text.slice(Math.max(0, wide - 60), wide + 20)}: write that character as an escape (\\u...) in its source, else every start reads and parses the bundle as two-byte text\n`);
-  process.exitCode = 1;
+if (wide >= 0) problems.push(`a character that is not ASCII at ${text.slice(Math.max(0, wide - 60), wide + 20)}: write it as an escape (\\u...) in its source, else every start reads and parses the bundle as two-byte text`);
+if (problems.length > 0) {
+  for (const problem of problems) process.stderr.write(`bundle: ${path.relative(process.cwd(), out)} would hold ${problem}\n`);
+  process.stderr.write('bundle: not written; em-sim runs from the sources until it is\n');
+  process.exit(1);
+}
+// Each file written beside its place and renamed into it: a start meanwhile reads the old bundle
+// or the new one, never half of one. The script last, stamped before it appears.
+for (const file of [...outputFiles.filter((f) => f !== script), script]) {
+  const temp = `${file.path}.${process.pid}`;
+  writeFileSync(temp, file.contents);
+  if (file === script) utimesSync(temp, begun, begun);
+  renameSync(temp, file.path);
 }
 process.stderr.write(`bundle: ${path.relative(process.cwd(), out)} in ${Math.round(performance.now() - started)} ms\n`);
 

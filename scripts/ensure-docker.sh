@@ -97,12 +97,16 @@ for ((attempt = 1; ; attempt++)); do
     sleep 0.5
   done
   [[ -z "$exited" ]] && break
-  if tail -n +"$((from + 1))" "$LOG" | grep -q 'timeout waiting for containerd to start' && ((attempt < ATTEMPTS)); then
-    shims=$(tail -n +"$((from + 1))" "$LOG" | grep -c 'cleaning up dead shim' || true)
+  # (grep reads a file, not a pipe: with pipefail, tail killed by grep -q's early exit would read as no match)
+  tail -n +"$((from + 1))" "$LOG" >"$LOG.attempt"
+  if grep -q 'timeout waiting for containerd to start' "$LOG.attempt" && ((attempt < ATTEMPTS)); then
+    shims=$(grep -c 'cleaning up dead shim' "$LOG.attempt" || true)
     say "dockerd gave up waiting for its containerd (start $attempt of $ATTEMPTS; containerd cleaned up $shims dead shims of containers that ran when the machine last stopped); starting it again"
+    rm -f "$LOG.attempt"
     sleep 1
     continue
   fi
+  rm -f "$LOG.attempt"
   say "dockerd exited before it answered; the end of $LOG:"
   tail -n 20 "$LOG" >&2
   die "dockerd could not start: see $LOG"

@@ -117,9 +117,15 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   const logger = options.logger ?? createLogger(config.log.level);
   mkdirSync(config.data_dir, { recursive: true });
   const dockerEnv = options.dockerEnv ?? process.env;
-  const docker = options.engine ? null : connectDocker(dockerEnv);
-  // Asked of the engine while SQLite opens (in a container this is a round trip to the engine);
-  // awaited after the secret, whose failure still comes first.
+  // The engine is asked whether em-sim runs in a container while SQLite opens (where /.dockerenv
+  // exists, a round trip to the engine); a failure of either is reported after the secret's.
+  let docker: Docker | null = null;
+  let connectFailure: unknown = null;
+  try {
+    docker = options.engine ? null : connectDocker(dockerEnv);
+  } catch (err) {
+    connectFailure = err;
+  }
   const selfAsked = docker ? containerSelf(docker, config.data_dir, dockerEnv, logger) : Promise.resolve(null);
   selfAsked.catch(() => {});
   const db = new SqliteDatabase(path.join(config.data_dir, DATA_DIR.database));
@@ -127,6 +133,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   const instanceId = instanceIdOf(config.data_dir);
   // The signing secret first: a data directory that cannot give one fails before anything starts.
   const tokens = new TokenService(tokenSettings(config), clock);
+  if (connectFailure) throw connectFailure;
   const self = await selfAsked;
   const selfId = self?.id || null;
   const engine = options.engine ?? dockerEngine(docker!, instanceId, dockerEnv, self);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -368,7 +368,7 @@ describe('em-sim start from the bundle keeps V8\'s compiled code between starts'
 
   /** Starts em-sim with its code cache in `dir`, checks it answers, and waits until the cache file holds something other than `before`. */
   async function startAndKeep(dir: string, before: Buffer | null): Promise<Buffer> {
-    const sim = await spawnSim(tempDir('em-sim-cache-data-'), ['client1'], { log: { level: 'warn' } }, { EM_SIM_CODE_CACHE_DIR: dir });
+    const sim = await spawnSim(tempDir('em-sim-cache-data-'), ['client1'], { log: { level: 'warn' }, images: { prepare: [] } }, { EM_SIM_CODE_CACHE_DIR: dir });
     try {
       expect((await fetch(`${sim.url}/sim/health`)).status).toBe(200);
       const file = path.join(dir, NAME);
@@ -406,6 +406,17 @@ describe('em-sim start from the bundle keeps V8\'s compiled code between starts'
     writeFileSync(path.join(dir, NAME), garbled);
     const afterGarbled = await startAndKeep(dir, garbled);
     expect(afterGarbled.subarray(0, 20).equals(key)).toBe(true);
+
+    // A good cache is used as it is: V8 takes it, and nothing is written again (a write renames a new file in).
+    const written = statSync(path.join(dir, NAME)).ino;
+    const sim = await spawnSim(tempDir('em-sim-cache-data-'), ['client1'], { log: { level: 'warn' }, images: { prepare: [] } }, { EM_SIM_CODE_CACHE_DIR: dir });
+    try {
+      expect((await fetch(`${sim.url}/sim/health`)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    } finally {
+      await sim.kill('SIGINT');
+    }
+    expect(statSync(path.join(dir, NAME)).ino).toBe(written);
     expect(readdirSync(dir)).toEqual([NAME]);
   }, 90_000);
 });

@@ -201,7 +201,7 @@ describe('the dashboard\'s routes', () => {
     expect(plain.etag).toBe(etag.replace('-gz"', '"'));
     expect((await fetch(`${sim.url}/ui/app.js`, { headers: { 'If-None-Match': etag } })).status).toBe(304);
     expect((await fetch(`${sim.url}/ui/app.js`, { headers: { 'If-None-Match': plain.etag! } })).status).toBe(200);
-    for (const name of ['..%2Fem-sim.mjs', 'nope.js', '.hidden.js', 'app.ts', 'x.constructor', 'y.__proto__']) {
+    for (const name of ['..%2Fem-sim.cjs', '..%2F.v8-cache', 'nope.js', '.hidden.js', 'app.ts', 'x.constructor', 'y.__proto__']) {
       const res = await fetch(`${sim.url}/ui/${name}`);
       expect({ name, status: res.status }).toEqual({ name, status: 404 });
       expect((await res.json()) as object).toMatchObject({ error: 'NOT_FOUND' });
