@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -19,15 +19,24 @@ const TRIALS = 11;
  * em-sim within 1.5× bare Hono's, and ahead of Prism's.
  */
 export async function coldStart(ctx: BenchContext): Promise<BenchResult[]> {
-  // The first start after a build compiles the bundle and keeps V8's code (bin/em-sim.js, 2 s in);
-  // every later start, the ones timed below, reads it back. That first start is shown for context.
-  rmSync(CODE_CACHE_DIR, { recursive: true, force: true });
-  const first = await emSimStart(CODE_CACHE_WRITTEN_MS);
-  if (!existsSync(CODE_CACHE_DIR) || readdirSync(CODE_CACHE_DIR).length === 0) throw new Error(`em-sim kept no code cache in ${CODE_CACHE_DIR} after a start`);
+  // The first start after a build compiles the bundle and keeps V8's code (bin/em-sim.js, 2 s in,
+  // here in a folder of the bench's own); every later start, the ones timed below, reads it back.
+  // That first start is shown for context.
+  const codeCache = mkdtempSync(path.join(tmpdir(), 'em-sim-cold-cache-'));
+  try {
+    return await timedStarts(ctx, codeCache);
+  } finally {
+    rmSync(codeCache, { recursive: true, force: true });
+  }
+}
+
+async function timedStarts(ctx: BenchContext, codeCache: string): Promise<BenchResult[]> {
+  const first = await emSimStart(codeCache, CODE_CACHE_WRITTEN_MS);
+  if (readdirSync(codeCache).length === 0) throw new Error(`em-sim kept no code cache in ${codeCache} after a start: is dist/em-sim.cjs older than a source?`);
   const times = { emSim: [] as number[], hono: [] as number[], prism: [] as number[] };
   for (let i = 0; i < TRIALS; i++) {
     times.hono.push(await firstOk([process.execPath, [path.join(ROOT, 'bench/lib/bare-hono.mjs'), '0']], '/', { announced: true }));
-    times.emSim.push(await emSimStart());
+    times.emSim.push(await emSimStart(codeCache));
     const port = await freePort();
     times.prism.push(await firstOk(prismCommand(port), '/em/files/list', { port }));
   }
@@ -42,21 +51,20 @@ export async function coldStart(ctx: BenchContext): Promise<BenchResult[]> {
   ];
 }
 
-/** Where bin/em-sim.js keeps V8's compiled code for the bundle, and how long after a start it has. */
-const CODE_CACHE_DIR = process.env.EM_SIM_CODE_CACHE_DIR || path.join(ROOT, 'dist/.v8-cache');
+/** How long after a start bin/em-sim.js has written V8's compiled code for the bundle (2 s, and a margin). */
 const CODE_CACHE_WRITTEN_MS = 3000;
 
 /**
- * em-sim start on a new data directory and a free port, timed to its first /sim/health 200; kept
- * running `holdMs` more before it is stopped.
+ * em-sim start on a new data directory and a free port, with its code cache in `codeCache`, timed
+ * to its first /sim/health 200; kept running `holdMs` more before it is stopped.
  */
-async function emSimStart(holdMs = 0): Promise<number> {
+async function emSimStart(codeCache: string, holdMs = 0): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'em-sim-cold-'));
   const port = await freePort();
   const config = path.join(dir, 'sim-config.yaml');
   writeFileSync(config, stringify({ log: { level: 'warn' }, images: { prepare: [] }, server: { host: '127.0.0.1', port }, data_dir: path.join(dir, 'data') }));
   try {
-    return await firstOk([process.execPath, [path.join(ROOT, 'bin/em-sim.js'), 'start', '--config', config]], '/sim/health', { announced: true, holdMs });
+    return await firstOk([process.execPath, [path.join(ROOT, 'bin/em-sim.js'), 'start', '--config', config]], '/sim/health', { announced: true, holdMs, env: { EM_SIM_CODE_CACHE_DIR: codeCache } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -67,11 +75,16 @@ async function emSimStart(holdMs = 0): Promise<number> {
  * spawning. `announced`: the polls begin once it prints "listening on http://127.0.0.1:PORT" (bare
  * Hono and em-sim, timed alike: polls refused while a server starts would take CPU from it on a
  * 2-core machine); else they begin at once, on `port` (Prism, which prints no such line). The
- * process is stopped afterwards (`holdMs` later). Throws after 60 s.
+ * process, with `env` added to this one's environment, is stopped afterwards (`holdMs` later).
+ * Throws after 60 s.
  */
-async function firstOk([command, args]: [string, string[]], urlPath: string, options: { port?: number; announced?: boolean; holdMs?: number }): Promise<number> {
+async function firstOk(
+  [command, args]: [string, string[]],
+  urlPath: string,
+  options: { port?: number; announced?: boolean; holdMs?: number; env?: NodeJS.ProcessEnv },
+): Promise<number> {
   const started = performance.now();
-  const child = wrap(spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = wrap(spawn(command, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] }));
   try {
     const known = options.announced ? Number((await waitForOutput(child, /listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]) : options.port!;
     await waitForOk(`http://127.0.0.1:${known}${urlPath}`, {

@@ -60,19 +60,20 @@ pid=""
 # With job control off, setsid execs dockerd in place, so $! is dockerd; the pid file covers the
 # case where it had to fork.
 alive() { kill -0 "$pid" 2>/dev/null || { [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; }; }
+# The log of the current start: the lines from its own marker on.
+this_start() { awk -v marker="=== ensure-docker: start $attempt " 'index($0, "=== ensure-docker: start ") == 1 { on = index($0, marker) == 1 } on' "$LOG"; }
+mark_start() { printf '=== ensure-docker: start %d at %s\n' "$attempt" "$(date -u +%FT%TZ)" >>"$LOG"; }
 for ((attempt = 1; ; attempt++)); do
-  [[ -f "$LOG" ]] || : >"$LOG"
-  from=$(wc -l <"$LOG")
   if [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
     pid=$(cat /var/run/docker.pid)
     say "dockerd (pid $pid) is running but does not answer yet; waiting for it"
+    mark_start
   else
     if ((attempt == 1)); then
       say "starting dockerd (log: $LOG)"
       : >"$LOG"
-      from=0
     fi
-    printf '=== ensure-docker: start %d at %s\n' "$attempt" "$(date -u +%FT%TZ)" >>"$LOG"
+    mark_start
     setsid dockerd >>"$LOG" 2>&1 </dev/null &
     pid=$!
   fi
@@ -97,16 +98,13 @@ for ((attempt = 1; ; attempt++)); do
     sleep 0.5
   done
   [[ -z "$exited" ]] && break
-  # (grep reads a file, not a pipe: with pipefail, tail killed by grep -q's early exit would read as no match)
-  tail -n +"$((from + 1))" "$LOG" >"$LOG.attempt"
-  if grep -q 'timeout waiting for containerd to start' "$LOG.attempt" && ((attempt < ATTEMPTS)); then
-    shims=$(grep -c 'cleaning up dead shim' "$LOG.attempt" || true)
+  # grep -c reads to the end (grep -q would stop early, and pipefail read a cut-off awk as no match).
+  if (($(this_start | grep -c 'timeout waiting for containerd to start') > 0)) && ((attempt < ATTEMPTS)); then
+    shims=$(this_start | grep -c 'cleaning up dead shim')
     say "dockerd gave up waiting for its containerd (start $attempt of $ATTEMPTS; containerd cleaned up $shims dead shims of containers that ran when the machine last stopped); starting it again"
-    rm -f "$LOG.attempt"
     sleep 1
     continue
   fi
-  rm -f "$LOG.attempt"
   say "dockerd exited before it answered; the end of $LOG:"
   tail -n 20 "$LOG" >&2
   die "dockerd could not start: see $LOG"

@@ -116,24 +116,18 @@ export interface SimulatorOptions {
 export async function createSimulator(config: SimConfig, options: SimulatorOptions = {}): Promise<Simulator> {
   const logger = options.logger ?? createLogger(config.log.level);
   mkdirSync(config.data_dir, { recursive: true });
+  // The signing secret first: a data directory that cannot give one fails before anything starts.
+  const auth = tokenSettings(config);
   const dockerEnv = options.dockerEnv ?? process.env;
-  // The engine is asked whether em-sim runs in a container while SQLite opens (where /.dockerenv
-  // exists, a round trip to the engine); a failure of either is reported after the secret's.
-  let docker: Docker | null = null;
-  let connectFailure: unknown = null;
-  try {
-    docker = options.engine ? null : connectDocker(dockerEnv);
-  } catch (err) {
-    connectFailure = err;
-  }
+  const docker = options.engine ? null : connectDocker(dockerEnv);
+  // Asked of the engine while SQLite opens (where /.dockerenv exists, a round trip to it); its
+  // failure is thrown by the await below (the catch only keeps it handled if SQLite fails first).
   const selfAsked = docker ? containerSelf(docker, config.data_dir, dockerEnv, logger) : Promise.resolve(null);
   selfAsked.catch(() => {});
   const db = new SqliteDatabase(path.join(config.data_dir, DATA_DIR.database));
   const clock = new SimClock(config.clock.speed);
   const instanceId = instanceIdOf(config.data_dir);
-  // The signing secret first: a data directory that cannot give one fails before anything starts.
-  const tokens = new TokenService(tokenSettings(config), clock);
-  if (connectFailure) throw connectFailure;
+  const tokens = new TokenService(auth, clock);
   const self = await selfAsked;
   const selfId = self?.id || null;
   const engine = options.engine ?? dockerEngine(docker!, instanceId, dockerEnv, self);

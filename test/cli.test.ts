@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
@@ -366,26 +367,32 @@ describe('em-sim start from the bundle keeps V8\'s compiled code between starts'
   const BUNDLE = fileURLToPath(new URL('../dist/em-sim.cjs', import.meta.url));
   const NAME = `em-sim-${process.version}-${process.arch}.bin`;
 
-  /** Starts em-sim with its code cache in `dir`, checks it answers, and waits until the cache file holds something other than `before`. */
-  async function startAndKeep(dir: string, before: Buffer | null): Promise<Buffer> {
+  /** Starts em-sim with its code cache in `dir`, checks it answers, runs `meanwhile`, and stops it. */
+  async function whileRunning<T>(dir: string, meanwhile: (output: () => string) => Promise<T>): Promise<T> {
     const sim = await spawnSim(tempDir('em-sim-cache-data-'), ['client1'], { log: { level: 'warn' }, images: { prepare: [] } }, { EM_SIM_CODE_CACHE_DIR: dir });
     try {
       expect((await fetch(`${sim.url}/sim/health`)).status).toBe(200);
+      return await meanwhile(() => sim.output());
+    } finally {
+      await sim.kill('SIGINT');
+    }
+  }
+
+  /** A start that must write the cache: what the file holds once it is other than `before`. */
+  const startAndKeep = (dir: string, before: Buffer | null) =>
+    whileRunning(dir, async (output) => {
       const file = path.join(dir, NAME);
       for (let waited = 0; ; waited += 100) {
         const now = existsSync(file) ? readFileSync(file) : null;
         if (now && (!before || !now.equals(before))) return now;
         if (waited > 15_000) {
           throw new Error(
-            `no new ${file} 15 s after em-sim started: it ran from the TypeScript sources, not dist/em-sim.cjs (older than a source?); run node scripts/bundle.mjs (npm test does)\n${sim.output()}`,
+            `no new ${file} 15 s after em-sim started: it ran from the TypeScript sources, not dist/em-sim.cjs (older than a source?); run node scripts/bundle.mjs (npm test does)\n${output()}`,
           );
         }
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
       }
-    } finally {
-      await sim.kill('SIGINT');
-    }
-  }
+    });
 
   it('writes it 2 s into the first start, keyed by the bundle\'s SHA-1; a stale key or a cache V8 rejects is replaced, and em-sim answers all along', async () => {
     const dir = tempDir('em-sim-code-cache-');
@@ -409,13 +416,7 @@ describe('em-sim start from the bundle keeps V8\'s compiled code between starts'
 
     // A good cache is used as it is: V8 takes it, and nothing is written again (a write renames a new file in).
     const written = statSync(path.join(dir, NAME)).ino;
-    const sim = await spawnSim(tempDir('em-sim-cache-data-'), ['client1'], { log: { level: 'warn' }, images: { prepare: [] } }, { EM_SIM_CODE_CACHE_DIR: dir });
-    try {
-      expect((await fetch(`${sim.url}/sim/health`)).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-    } finally {
-      await sim.kill('SIGINT');
-    }
+    await whileRunning(dir, () => sleep(3000));
     expect(statSync(path.join(dir, NAME)).ino).toBe(written);
     expect(readdirSync(dir)).toEqual([NAME]);
   }, 90_000);

@@ -1,5 +1,4 @@
 import Docker from 'dockerode';
-import { run } from './proc.ts';
 
 /**
  * The engine on its own, as the peer of em-sim's pod starts at scale: `count` containers of
@@ -9,13 +8,12 @@ import { run } from './proc.ts';
  */
 export async function startOnEngine(count: number, cmd: string[]): Promise<number[]> {
   const docker = new Docker();
-  const label = `em-sim-bench-engine-${process.pid}`;
   const asked = Date.now();
   const ids: string[] = [];
   try {
     await Promise.all(
       Array.from({ length: count }, async () => {
-        const c = await docker.createContainer({ Image: 'alpine:latest', Cmd: cmd, Labels: { [label]: '1' } });
+        const c = await docker.createContainer({ Image: 'alpine:latest', Cmd: cmd, Labels: { 'em-sim-bench-engine': String(process.pid) } });
         ids.push(c.id);
         await c.start();
       }),
@@ -24,7 +22,9 @@ export async function startOnEngine(count: number, cmd: string[]): Promise<numbe
     for (const id of ids) seconds.push((Date.parse((await docker.getContainer(id).inspect()).State.StartedAt) - asked) / 1000);
     return seconds;
   } finally {
-    const all = (await run('docker', ['ps', '-aq', '--filter', `label=${label}`]).catch(() => ({ stdout: '' }))).stdout.split(/\s+/).filter(Boolean);
-    for (let i = 0; i < all.length; i += 100) await run('docker', ['rm', '-f', ...all.slice(i, i + 100)]).catch(() => undefined);
+    // Every container made: a create that failed made none.
+    for (let i = 0; i < ids.length; i += 100) {
+      await Promise.all(ids.slice(i, i + 100).map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
+    }
   }
 }
