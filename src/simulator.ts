@@ -94,6 +94,11 @@ export interface Simulator {
   operations: OperationService;
   /** With `prepareCatalog`: the preparation of images.prepare begun at start; else resolved with []. */
   preparation: Promise<CatalogImageReport[]>;
+  /**
+   * Resolves once the start's work on the engine is done: the pods recovered (or the engine found
+   * away) and the executions resumed. The server answers before; never rejects (failures are logged).
+   */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -188,14 +193,26 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     pollMs: 200,
   });
 
-  let preparation: Promise<CatalogImageReport[]> = Promise.resolve([]);
-  if (await engineStatus.start()) {
-    logger.info('platform', { mode: platform.mode, architecture: platform.architecture, catalog: catalog.entries.length });
-    if (options.prepareCatalog) preparation = prepareAtStart(catalog, config.images.prepare, logger);
-  } else {
-    logger.warn('no container engine: file endpoints work, pod and image endpoints answer 503', { engine: engine.containers.describe() });
-    process.stderr.write(`em-sim: ${engine.containers.unavailableMessage()}\n`);
-  }
+  // The engine is asked for its pods (recovery) while the server already answers: every request
+  // that needs the engine waits for that recovery (EngineStatus.check), the others need not, so a
+  // start is not held by the engine (about 25 ms of a cold start on an idle one; longer on a busy one).
+  const engineStarted = engineStatus.start().then(
+    (up) => {
+      if (up) {
+        logger.info('platform', { mode: platform.mode, architecture: platform.architecture, catalog: catalog.entries.length });
+      } else {
+        logger.warn('no container engine: file endpoints work, pod and image endpoints answer 503', { engine: engine.containers.describe() });
+        process.stderr.write(`em-sim: ${engine.containers.unavailableMessage()}\n`);
+      }
+      return up;
+    },
+    (err: Error) => {
+      // The next request that needs the engine tries the recovery again (EngineStatus.require).
+      logger.error('recovering the pods at start failed; tried again with the next pod request', { error: err.message });
+      return false;
+    },
+  );
+  const preparation = engineStarted.then((up) => (up && options.prepareCatalog ? prepareAtStart(catalog, config.images.prepare, logger) : []));
 
   const { app, routes } = createApi({
     tokens,
@@ -221,7 +238,7 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
   });
 
   // After the pods' recovery (EngineStatus.start): a resumed pod task finds its pod adopted.
-  await operations.resume();
+  const ready = engineStarted.then(() => operations.resume()).catch((err: Error) => logger.error('resuming the executions at start failed', { error: err.message }));
 
   return {
     app,
@@ -235,8 +252,11 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     catalog,
     platform,
     preparation,
+    ready,
     telemetry: services.telemetry,
     async close() {
+      // What the start began on the engine ends first: a recovery finishing after close would watch the engine again.
+      await ready;
       await operations.close();
       pods.close();
       await services.access?.close().catch((err: Error) => logger.warn('removing the services relays failed', { error: err.message }));

@@ -39,4 +39,15 @@ describe('users\' networks at the scale of a class', () => {
     const mine = await env.docker.listNetworks({ filters: { name: [`em-sim-${user}.${instance}`] } });
     expect(mine).toHaveLength(1);
   });
+
+  it('makes a user\'s network again when it was removed behind em-sim\'s back, and the pod runs', async () => {
+    // em-sim remembers the networks it made (a start does not ask the engine again): the
+    // remembered one being gone must cost the next pod nothing.
+    const user = USERS[0]!;
+    const name = `em-sim-${user}.${env.sim.running.sim.instanceId}`;
+    await env.docker.getNetwork(name).remove();
+    await run(env.sim, user, { image: 'alpine:latest', pod_name: 'again', command: 'true' });
+    expect(await waitForState(env.sim, user, 'again', 'terminated')).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(await env.docker.listNetworks({ filters: { name: [name] } })).toHaveLength(1);
+  });
 });

@@ -56,6 +56,8 @@ export class FakeRuntime implements ContainerRuntime {
   readonly stops: StopRecord[] = [];
   readonly removed: string[] = [];
   readonly networks = new Set<string>();
+  /** How often the pod service asked the "engine" about containers, by call. */
+  readonly calls = { inspect: 0, listContainers: 0 };
   /** Whether the "engine" answers; toggle to simulate it going away. */
   isAvailable = true;
   /** Decides what each new container does; default: runs until stopped. */
@@ -98,6 +100,13 @@ export class FakeRuntime implements ContainerRuntime {
     const container = this.find(idOrName);
     if (!container) throw new Error(`fake runtime: no container ${idOrName}`);
     this.finish(container, exitCode, oomKilled);
+  }
+
+  /** Makes a container exit without the engine's event reaching anyone (an event stream that dropped it). */
+  exitUnseen(idOrName: string, exitCode = 0): void {
+    const container = this.find(idOrName);
+    if (!container) throw new Error(`fake runtime: no container ${idOrName}`);
+    this.finish(container, exitCode, false, false);
   }
 
   // ---- ContainerRuntime and ImageStore ----
@@ -160,6 +169,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async inspect(idOrName: string): Promise<ContainerState | null> {
     this.up();
+    this.calls.inspect++;
     const c = this.find(idOrName);
     if (!c) return null;
     return {
@@ -193,6 +203,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async listContainers(): Promise<OwnedContainer[]> {
     this.up();
+    this.calls.listContainers++;
     return [...this.containers.values()].map((c) => ({ id: c.id, name: c.name, owner: { ...c.spec.owner }, running: c.running }));
   }
 
@@ -221,7 +232,7 @@ export class FakeRuntime implements ContainerRuntime {
     return this.containers.get(idOrName) ?? [...this.containers.values()].find((c) => c.name === idOrName);
   }
 
-  private finish(c: FakeContainer, exitCode: number, oomKilled: boolean): void {
+  private finish(c: FakeContainer, exitCode: number, oomKilled: boolean, announce = true): void {
     if (!c.running) return;
     c.cancelExit?.();
     c.running = false;
@@ -229,7 +240,7 @@ export class FakeRuntime implements ContainerRuntime {
     c.oomKilled = oomKilled;
     c.finishedAt = new Date().toISOString();
     // Engine events arrive asynchronously, after the call that caused them.
-    for (const fn of this.listeners) queueMicrotask(() => fn(c.id));
+    if (announce) for (const fn of this.listeners) queueMicrotask(() => fn(c.id));
   }
 }
 

@@ -38,6 +38,12 @@ const INHIBIT_IPV4 = 'com.docker.network.bridge.inhibit_ipv4';
 export class DockerRuntime implements ContainerRuntime {
   private lastPing = { at: 0, ok: false };
   private readonly networkWork = new Map<string, Promise<void>>();
+  /**
+   * Networks this runtime made or found as they should be: a pod's start does not ask the engine
+   * again (500 pods starting at once asked it 500 times while it was busiest). One removed behind
+   * em-sim's back is noticed when a container cannot start on it, and made again (run).
+   */
+  private readonly knownNetworks = new Set<string>();
   private readonly hostCpus = cpus().length;
 
   constructor(
@@ -71,9 +77,12 @@ export class DockerRuntime implements ContainerRuntime {
   ensureNetwork(domainName: string, user: string): Promise<void> {
     // One at a time per network: the engine's CheckDuplicate is not atomic, and ten pods of one
     // user started at once made ten networks of one name ("network … is ambiguous").
+    if (this.knownNetworks.has(domainName)) return Promise.resolve();
     const running = this.networkWork.get(domainName);
     if (running) return running;
-    const work = this.makeNetwork(domainName, user).finally(() => this.networkWork.delete(domainName));
+    const work = this.makeNetwork(domainName, user)
+      .then(() => void this.knownNetworks.add(domainName))
+      .finally(() => this.networkWork.delete(domainName));
     this.networkWork.set(domainName, work);
     return work;
   }
@@ -122,6 +131,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async removeNetwork(domainName: string): Promise<boolean> {
+    this.knownNetworks.delete(domainName);
     try {
       await this.docker.getNetwork(onEngine(domainName, this.instanceId)).remove();
       return true;
@@ -132,6 +142,19 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async run(spec: ContainerSpec): Promise<string> {
+    try {
+      return await this.createAndStart(spec);
+    } catch (err) {
+      if (!(err instanceof NetworkGone)) throw err;
+      // The user's network was removed behind em-sim's back (docker network rm, em-sim reset from
+      // another shell): made again, and the container with it.
+      this.knownNetworks.delete(spec.network);
+      await this.ensureNetwork(spec.network, spec.owner.user);
+      return this.createAndStart(spec);
+    }
+  }
+
+  private async createAndStart(spec: ContainerSpec): Promise<string> {
     let container: Docker.Container;
     try {
       const network = onEngine(spec.network, this.instanceId);
@@ -163,6 +186,10 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       await container.start();
     } catch (err) {
+      if (statusOf(err) === 404 && /^network .* not found$/.test(engineMessage(err)) && this.knownNetworks.has(spec.network)) {
+        await this.remove(container.id);
+        throw new NetworkGone();
+      }
       throw new StartFailure(engineMessage(err), true);
     }
     return container.id;
@@ -249,3 +276,6 @@ export class DockerRuntime implements ContainerRuntime {
     return demux(raw);
   }
 }
+
+/** A known user network was gone when a container was started on it (DockerRuntime.run makes it again). */
+class NetworkGone extends Error {}

@@ -28,14 +28,24 @@ export interface PodServiceOptions extends PodCollaborators {
  * (and adopts its container, recognised by its generation). Every operation on one pod runs after
  * the previous one has finished (a KeyedMutex per pod).
  */
-/** A running pod's container is inspected by status polls at most this often (ms). */
+/** A running pod's container is checked with the engine by status polls at most this often (ms). */
 const REFRESH_INTERVAL_MS = 1000;
+
+/** One listing of the instance's running containers, shared by every poll within REFRESH_INTERVAL_MS of it. */
+interface RunningListing {
+  /** When it was asked for (performance.now() ms). */
+  at: number;
+  /** The running containers' ids; rejects when the engine did not answer. */
+  ids: Promise<Set<string>>;
+}
 
 export class PodService {
   private readonly timers = new KeyedTimers();
   private readonly locks = new KeyedMutex();
   /** When each running pod's container was last inspected (performance.now() ms). */
   private readonly inspected = new Map<string, { containerId: string; at: number }>();
+  /** The latest listing of running containers (polls of many pods at once share one). */
+  private listing: RunningListing | null = null;
   /** Running and terminated views of the records the store handed out (frozen, shared while unchanged). */
   private readonly views = new WeakMap<PodRecord, ContainerStateView>();
   private readonly starter: PodStarter;
@@ -238,7 +248,7 @@ export class PodService {
       });
       this.o.logger.info('pod run recorded', { user: username, pod, generation, image: spec.image, node: spec.node, due: new Date(dueAt).toISOString() });
       const record = this.o.store.get(username, pod)!;
-      if (dueAt <= this.o.clock.now()) await this.starter.fire(record);
+      if (dueAt <= this.o.clock.now()) await this.starter.fire(record, true);
       else this.arm(record);
       return generation;
     });
@@ -296,6 +306,17 @@ export class PodService {
     const now = performance.now();
     const last = this.inspected.get(key);
     if (poll && last !== undefined && last.containerId === record.containerId && now - last.at >= 0 && now - last.at < REFRESH_INTERVAL_MS) return record;
+    // Polls of many pods (a class polling 500 at once) share one listing of the running
+    // containers a second instead of an inspect each; only a container missing from it (ended,
+    // or started after the listing) is inspected.
+    if (poll) {
+      const listing = this.runningListing(now);
+      const running = await listing.ids.catch(() => null);
+      if (running?.has(record.containerId)) {
+        this.remember(key, record.containerId, listing.at);
+        return record;
+      }
+    }
     let state: ContainerState | null;
     try {
       state = await this.o.runtime.inspect(record.containerId);
@@ -303,8 +324,7 @@ export class PodService {
       return record; // engine unreachable: report what we last knew
     }
     if (state?.running) {
-      if (this.inspected.size >= 100_000) this.inspected.clear();
-      this.inspected.set(key, { containerId: record.containerId, at: now });
+      this.remember(key, record.containerId, now);
       return record;
     }
     this.inspected.delete(key);
@@ -314,6 +334,24 @@ export class PodService {
       this.o.logger.info('pod finished', { user: record.username, pod: record.name, exitCode: finished.exitCode, reason: finished.reason });
     }
     return { ...record, ...finished };
+  }
+
+  /** Records that the pod's container was seen running at `at` (performance.now() ms). */
+  private remember(key: string, containerId: string, at: number): void {
+    if (this.inspected.size >= 100_000) this.inspected.clear();
+    this.inspected.set(key, { containerId, at });
+  }
+
+  /** A listing of the running containers asked for within REFRESH_INTERVAL_MS, or a new one. */
+  private runningListing(now: number): RunningListing {
+    const known = this.listing;
+    if (known && now - known.at >= 0 && now - known.at < REFRESH_INTERVAL_MS) return known;
+    const ids = this.o.runtime.listContainers().then((all) => new Set(all.filter((c) => c.running).map((c) => c.id)));
+    ids.catch(() => {
+      if (this.listing?.ids === ids) this.listing = null;
+    });
+    this.listing = { at: now, ids };
+    return this.listing;
   }
 
   /** The terminated state a finished (or vanished) container leaves. */

@@ -51,8 +51,12 @@ export class PodStarter {
     this.closed = true;
   }
 
-  /** Starts the run if it is still current and due, or leaves it waiting for its node. */
-  async fire(due: PodRecord): Promise<void> {
+  /**
+   * Starts the run if it is still current and due, or leaves it waiting for its node.
+   * `nameCleared`: the caller removed what held the pod's container name under the same lock
+   * just before (a run due now), so the engine is not asked about it twice.
+   */
+  async fire(due: PodRecord, nameCleared = false): Promise<void> {
     if (this.closed) return;
     const current = this.o.store.get(due.username, due.name);
     if (!current || current.generation !== due.generation) return;
@@ -70,7 +74,7 @@ export class PodStarter {
       // the platform around the pod is the onboard one); native mode runs it and warns.
       const warning = image.architectureProblem;
       if (warning && this.o.images.platform.mode === 'arm64') return this.execFormatError(current, warning);
-      const id = await this.startContainer(current, image.id);
+      const id = await this.startContainer(current, image.id, nameCleared);
       const startedAt = this.o.clock.now();
       const deadlineAt = startedAt + (current.spec.maxDurationSeconds ?? current.spec.maxDurationMinutes * 60) * 1000;
       this.update(current, { phase: 'running', containerId: id, startedAt, deadlineAt, warning, message: null });
@@ -140,8 +144,8 @@ export class PodStarter {
     this.o.logger.warn('pod image is not arm64', { user: record.username, pod: record.name, problem });
   }
 
-  /** Makes sure of the volume and the network, clears the name, and creates and starts the container. */
-  private async startContainer(record: PodRecord, imageId: string): Promise<string> {
+  /** Makes sure of the volume and the network, clears the name (unless done), and creates and starts the container. */
+  private async startContainer(record: PodRecord, imageId: string, nameCleared: boolean): Promise<string> {
     const volume = this.o.volumes.ref(record.username, record.spec.volume);
     this.o.volumes.ensure(volume);
     const name = containerName(record.username, record.name);
@@ -149,7 +153,7 @@ export class PodStarter {
     const limits = this.o.nodes.limits(record.spec.node);
     await this.o.runtime.ensureNetwork(network, record.username);
     await this.o.onboard?.ensure(record.username, network);
-    await this.removeLeftover(name);
+    if (!nameCleared) await this.removeLeftover(name);
     const spec: ContainerSpec = {
       name,
       image: imageId,
