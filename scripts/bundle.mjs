@@ -95,6 +95,23 @@ const noWasm = {
   },
 };
 
+/**
+ * @hono/node-server imports node:http2 (16 ms to load, at every start) for its `instanceof
+ * Http2ServerRequest` checks and one constant. em-sim serves HTTP/1.1 only (src/http/node-server.ts
+ * lets it make a node:http server), so no request is one: the import becomes a class nothing is an
+ * instance of. Its own import only; anything else importing node:http2 gets the real module.
+ */
+const noHttp2 = {
+  name: 'hono-node-server-without-http2',
+  setup(b) {
+    b.onResolve({ filter: /^node:http2$/ }, (args) => (/[/\\]@hono[/\\]node-server[/\\]/.test(args.importer) ? { path: 'node:http2', namespace: 'no-http2' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'no-http2' }, () => ({
+      contents: 'export class Http2ServerRequest {}\nexport const constants = { NGHTTP2_NO_ERROR: 0 };\n',
+      loader: 'js',
+    }));
+  },
+};
+
 /** What the bundle leaves to node_modules: native code, and packages that read files beside themselves at run time. */
 const BUNDLE_EXTERNAL = [...DEFERRED.map((d) => d.module), 'better-sqlite3', 'ssh2', 'cpu-features', '@grpc/grpc-js', '@grpc/proto-loader', 'swagger-ui-dist', 'esbuild', 'tsx', 'fsevents'];
 
@@ -115,7 +132,7 @@ const { outputFiles } = await build({
   external: BUNDLE_EXTERNAL,
   sourcemap: 'linked',
   logLevel: 'warning',
-  plugins: [ownUrl, deferred, englishZod, noWasm],
+  plugins: [ownUrl, deferred, englishZod, noWasm, noHttp2],
   write: false,
 });
 const script = outputFiles.find((f) => f.path === out);
