@@ -58,6 +58,8 @@ export class FakeRuntime implements ContainerRuntime {
   readonly networks = new Set<string>();
   /** How often the pod service asked the "engine" about containers, by call. */
   readonly calls = { inspect: 0, listContainers: 0 };
+  /** While set, listContainers() answers only once this settles (an engine busy starting containers). */
+  listingHeld: Promise<void> | null = null;
   /** Whether the "engine" answers; toggle to simulate it going away. */
   isAvailable = true;
   /** Decides what each new container does; default: runs until stopped. */
@@ -204,6 +206,7 @@ export class FakeRuntime implements ContainerRuntime {
   async listContainers(): Promise<OwnedContainer[]> {
     this.up();
     this.calls.listContainers++;
+    if (this.listingHeld) await this.listingHeld;
     return [...this.containers.values()].map((c) => ({ id: c.id, name: c.name, owner: { ...c.spec.owner }, running: c.running }));
   }
 

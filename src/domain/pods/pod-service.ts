@@ -22,30 +22,24 @@ export interface PodServiceOptions extends PodCollaborators {
 }
 
 /**
+ * How often, at most, status polls have the running pods checked against the engine's listing of
+ * running containers (ms of real time), for an exit whose event was missed.
+ */
+const RECONCILE_INTERVAL_MS = 1000;
+
+/**
  * DPhi Pods (spec sections 8 to 10): one per (user, pod name), run as containers named USER-POD on
  * the user's private network. Runs are recorded before anything is started, so a crash can never
  * lose or repeat one: a restart finds each run either not yet started (and starts it) or started
  * (and adopts its container, recognised by its generation). Every operation on one pod runs after
  * the previous one has finished (a KeyedMutex per pod).
  */
-/** A running pod's container is checked with the engine by status polls at most this often (ms). */
-const REFRESH_INTERVAL_MS = 1000;
-
-/** One listing of the instance's running containers, shared by every poll within REFRESH_INTERVAL_MS of it. */
-interface RunningListing {
-  /** When it was asked for (performance.now() ms). */
-  at: number;
-  /** The running containers' ids; rejects when the engine did not answer. */
-  ids: Promise<Set<string>>;
-}
-
 export class PodService {
   private readonly timers = new KeyedTimers();
   private readonly locks = new KeyedMutex();
-  /** When each running pod's container was last inspected (performance.now() ms). */
-  private readonly inspected = new Map<string, { containerId: string; at: number }>();
-  /** The latest listing of running containers (polls of many pods at once share one). */
-  private listing: RunningListing | null = null;
+  /** When the latest reconciliation began (performance.now() ms), and whether it is still under way. */
+  private reconciled = { at: -Infinity, running: false };
+  private closed = false;
   /** Running and terminated views of the records the store handed out (frozen, shared while unchanged). */
   private readonly views = new WeakMap<PodRecord, ContainerStateView>();
   private readonly starter: PodStarter;
@@ -214,6 +208,7 @@ export class PodService {
 
   /** Stops watching; containers keep running and are adopted by the next start. */
   close(): void {
+    this.closed = true;
     this.starter.close();
     this.unsubscribe?.();
     this.timers.clearAll();
@@ -296,26 +291,17 @@ export class PodService {
     if (record) await this.refresh(record);
   }
 
-  /** Reads the container's state from the engine and records a finish. */
+  /**
+   * Reads the container's state from the engine and records a finish. A status poll (`poll`)
+   * answers from the record without waiting for the engine: the engine's exit events end a run as
+   * it ends, and a poll only has the running pods checked in the background (reconcileSoon), for
+   * an event that was missed.
+   */
   private async refresh(record: PodRecord, poll = false): Promise<PodRecord> {
     if (!record.containerId) return record;
-    // The engine's exit events (never throttled) end a run as it ends; a poll's inspect only
-    // covers an event that was missed, so a pod polled many times a second is asked about at most
-    // once a second. A stopwatch of real time: the simulated clock can be set back or slowed.
-    const key = podKey(record);
-    const now = performance.now();
-    const last = this.inspected.get(key);
-    if (poll && last !== undefined && last.containerId === record.containerId && now - last.at >= 0 && now - last.at < REFRESH_INTERVAL_MS) return record;
-    // Polls of many pods (a class polling 500 at once) share one listing of the running
-    // containers a second instead of an inspect each; only a container missing from it (ended,
-    // or started after the listing) is inspected.
     if (poll) {
-      const listing = this.runningListing(now);
-      const running = await listing.ids.catch(() => null);
-      if (running?.has(record.containerId)) {
-        this.remember(key, record.containerId, listing.at);
-        return record;
-      }
+      this.reconcileSoon();
+      return record;
     }
     let state: ContainerState | null;
     try {
@@ -323,11 +309,7 @@ export class PodService {
     } catch {
       return record; // engine unreachable: report what we last knew
     }
-    if (state?.running) {
-      this.remember(key, record.containerId, now);
-      return record;
-    }
-    this.inspected.delete(key);
+    if (state?.running) return record;
     const finished = this.finish(record, state);
     if (this.update(record, finished)) {
       this.timers.clear(podKey(record));
@@ -336,22 +318,32 @@ export class PodService {
     return { ...record, ...finished };
   }
 
-  /** Records that the pod's container was seen running at `at` (performance.now() ms). */
-  private remember(key: string, containerId: string, at: number): void {
-    if (this.inspected.size >= 100_000) this.inspected.clear();
-    this.inspected.set(key, { containerId, at });
-  }
-
-  /** A listing of the running containers asked for within REFRESH_INTERVAL_MS, or a new one. */
-  private runningListing(now: number): RunningListing {
-    const known = this.listing;
-    if (known && now - known.at >= 0 && now - known.at < REFRESH_INTERVAL_MS) return known;
-    const ids = this.o.runtime.listContainers().then((all) => new Set(all.filter((c) => c.running).map((c) => c.id)));
-    ids.catch(() => {
-      if (this.listing?.ids === ids) this.listing = null;
-    });
-    this.listing = { at: now, ids };
-    return this.listing;
+  /**
+   * In the background, at most once a RECONCILE_INTERVAL_MS and one at a time: lists the running
+   * containers once and inspects only the running pods missing from that listing (an exit whose
+   * event was missed), so 500 pods polled at once cost the engine one listing a second, and no
+   * poll waits for an engine busy starting containers. A stopwatch of real time: the simulated
+   * clock can be set back or slowed.
+   */
+  private reconcileSoon(): void {
+    const now = performance.now();
+    if (this.closed || this.reconciled.running || (now - this.reconciled.at >= 0 && now - this.reconciled.at < RECONCILE_INTERVAL_MS)) return;
+    this.reconciled = { at: now, running: true };
+    void (async () => {
+      try {
+        const running = new Set((await this.o.runtime.listContainers()).filter((c) => c.running).map((c) => c.id));
+        for (const record of this.o.store.listActive()) {
+          if (this.closed) return;
+          // A container started after the listing is inspected, found running and left alone.
+          if (record.phase === 'running' && record.containerId && !running.has(record.containerId)) await this.refresh(record);
+        }
+      } catch {
+        // The engine did not answer: the next poll tries again, and the requests that need the
+        // engine report it (EngineStatus).
+      } finally {
+        this.reconciled = { at: this.reconciled.at, running: false };
+      }
+    })();
   }
 
   /** The terminated state a finished (or vanished) container leaves. */
