@@ -37,6 +37,8 @@ const INHIBIT_IPV4 = 'com.docker.network.bridge.inhibit_ipv4';
  */
 export class DockerRuntime implements ContainerRuntime {
   private lastPing = { at: 0, ok: false };
+  /** The ping under way, shared by every available() call until it answers. */
+  private ping: Promise<boolean> | null = null;
   private readonly networkWork = new Map<string, Promise<void>>();
   /**
    * Networks this runtime made or found as they should be: a pod's start does not ask the engine
@@ -61,9 +63,15 @@ export class DockerRuntime implements ContainerRuntime {
   async available(): Promise<boolean> {
     const now = Date.now();
     if (now - this.lastPing.at < PING_CACHE_MS) return this.lastPing.ok;
-    const ok = await dockerAvailable(this.docker, 1500);
-    this.lastPing = { at: Date.now(), ok };
-    return ok;
+    // One ping for every caller meanwhile: 500 status polls arriving together once the last
+    // answer went stale pinged a busy engine 500 times, and each waited for its own answer.
+    this.ping ??= dockerAvailable(this.docker, 1500)
+      .then((ok) => {
+        this.lastPing = { at: Date.now(), ok };
+        return ok;
+      })
+      .finally(() => (this.ping = null));
+    return this.ping;
   }
 
   describe(): string {
