@@ -33,8 +33,9 @@ export async function startOnEngine(pods: EnginePod[], cmd: string[]): Promise<n
   const runtime = new DockerRuntime(docker, `bench-engine-${process.pid}`);
   const nodes = buildConfig({}).nodes;
   const volumeDir = mkdtempSync(path.join(tmpdir(), 'em-sim-bench-engine-'));
+  const users = new Set(pods.map((p) => p.user));
   try {
-    for (const user of new Set(pods.map((p) => p.user))) await runtime.ensureNetwork(networkName(user), user);
+    for (const user of users) await runtime.ensureNetwork(networkName(user), user);
     const asked = Date.now();
     const ids = await Promise.all(
       pods.map(({ user, pod, node }, generation) => {
@@ -60,7 +61,7 @@ export async function startOnEngine(pods: EnginePod[], cmd: string[]): Promise<n
     // Every container made (a create that failed made none), then the networks.
     const made = await runtime.listContainers();
     for (let i = 0; i < made.length; i += 100) await Promise.all(made.slice(i, i + 100).map((c) => runtime.remove(c.id)));
-    for (const user of new Set(pods.map((p) => p.user))) await runtime.removeNetwork(networkName(user)).catch(() => undefined);
+    for (const user of users) await runtime.removeNetwork(networkName(user)).catch(() => undefined);
     rmSync(volumeDir, { recursive: true, force: true });
   }
 }

@@ -50,4 +50,20 @@ describe('users\' networks at the scale of a class', () => {
     expect(await waitForState(env.sim, user, 'again', 'terminated')).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect(await env.docker.listNetworks({ filters: { name: [name] } })).toHaveLength(1);
   });
+
+  it('leaves a container em-sim did not make under a pod\'s name alone, and the pod says how to clear it', async () => {
+    const user = USERS[1]!;
+    const name = `${user}-foreign.${env.sim.running.sim.instanceId}`;
+    const foreign = await env.docker.createContainer({ name, Image: 'alpine:latest', Cmd: ['true'] });
+    try {
+      await run(env.sim, user, { image: 'alpine:latest', pod_name: 'foreign', command: 'true' });
+      expect(await waitForState(env.sim, user, 'foreign', 'waiting')).toEqual({
+        reason: 'RunContainerError',
+        message: `A container that em-sim did not create holds the name of this pod's container (${user}-foreign); remove it (docker rm -f ${foreign.id.slice(0, 12)})`,
+      });
+      expect((await foreign.inspect()).Id).toBe(foreign.id);
+    } finally {
+      await foreign.remove({ force: true });
+    }
+  });
 });

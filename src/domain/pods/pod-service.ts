@@ -3,7 +3,7 @@ import { KeyedMutex } from '../primitives/keyed-mutex.ts';
 import { KeyedTimers } from '../primitives/keyed-timers.ts';
 import type { ContainerState } from '../ports/container-runtime.ts';
 import type { PodChanges, PodRecord } from '../ports/pod-store.ts';
-import { checkPodName, containerName, networkName } from './pod-names.ts';
+import { checkPodName, networkName } from './pod-names.ts';
 import { podKey } from './pod-records.ts';
 import type { PodSpec } from './pod-spec.ts';
 import { PodStarter, type PodCollaborators } from './pod-starter.ts';
@@ -37,8 +37,9 @@ const RECONCILE_INTERVAL_MS = 1000;
 export class PodService {
   private readonly timers = new KeyedTimers();
   private readonly locks = new KeyedMutex();
-  /** When the latest reconciliation began (performance.now() ms), and whether it is still under way. */
-  private reconciled = { at: -Infinity, running: false };
+  /** When the latest reconciliation began (performance.now() ms). */
+  private reconciledAt = -Infinity;
+  private reconciling = false;
   private closed = false;
   /** Running and terminated views of the records the store handed out (frozen, shared while unchanged). */
   private readonly views = new WeakMap<PodRecord, ContainerStateView>();
@@ -243,7 +244,7 @@ export class PodService {
       });
       this.o.logger.info('pod run recorded', { user: username, pod, generation, image: spec.image, node: spec.node, due: new Date(dueAt).toISOString() });
       const record = this.o.store.get(username, pod)!;
-      if (dueAt <= this.o.clock.now()) await this.starter.fire(record, true);
+      if (dueAt <= this.o.clock.now()) await this.starter.fire(record);
       else this.arm(record);
       return generation;
     });
@@ -327,8 +328,9 @@ export class PodService {
    */
   private reconcileSoon(): void {
     const now = performance.now();
-    if (this.closed || this.reconciled.running || (now - this.reconciled.at >= 0 && now - this.reconciled.at < RECONCILE_INTERVAL_MS)) return;
-    this.reconciled = { at: now, running: true };
+    if (this.closed || this.reconciling || (now - this.reconciledAt >= 0 && now - this.reconciledAt < RECONCILE_INTERVAL_MS)) return;
+    this.reconciledAt = now;
+    this.reconciling = true;
     void (async () => {
       try {
         const running = new Set((await this.o.runtime.listContainers()).filter((c) => c.running).map((c) => c.id));
@@ -341,7 +343,7 @@ export class PodService {
         // The engine did not answer: the next poll tries again, and the requests that need the
         // engine report it (EngineStatus).
       } finally {
-        this.reconciled = { at: this.reconciled.at, running: false };
+        this.reconciling = false;
       }
     })();
   }
@@ -361,14 +363,13 @@ export class PodService {
     };
   }
 
-  /** Stops and removes whatever the previous run of this pod name left. */
+  /** Stops and removes the previous run's container (whatever else holds the name is cleared when the new run starts: PodStarter). */
   private async discard(username: string, pod: string): Promise<void> {
     const previous = this.o.store.get(username, pod);
     if (previous) {
       this.timers.clear(podKey(previous));
       if (previous.containerId) await this.o.runtime.remove(previous.containerId);
     }
-    await this.starter.removeLeftover(containerName(username, pod));
   }
 
   private view(record: PodRecord): ContainerStateView {

@@ -51,12 +51,8 @@ export class PodStarter {
     this.closed = true;
   }
 
-  /**
-   * Starts the run if it is still current and due, or leaves it waiting for its node.
-   * `nameCleared`: the caller removed what held the pod's container name under the same lock
-   * just before (a run due now), so the engine is not asked about it twice.
-   */
-  async fire(due: PodRecord, nameCleared = false): Promise<void> {
+  /** Starts the run if it is still current and due, or leaves it waiting for its node. */
+  async fire(due: PodRecord): Promise<void> {
     if (this.closed) return;
     const current = this.o.store.get(due.username, due.name);
     if (!current || current.generation !== due.generation) return;
@@ -74,7 +70,7 @@ export class PodStarter {
       // the platform around the pod is the onboard one); native mode runs it and warns.
       const warning = image.architectureProblem;
       if (warning && this.o.images.platform.mode === 'arm64') return this.execFormatError(current, warning);
-      const id = await this.startContainer(current, image.id, nameCleared);
+      const id = await this.startContainer(current, image.id);
       const startedAt = this.o.clock.now();
       const deadlineAt = startedAt + (current.spec.maxDurationSeconds ?? current.spec.maxDurationMinutes * 60) * 1000;
       this.update(current, { phase: 'running', containerId: id, startedAt, deadlineAt, warning, message: null });
@@ -87,11 +83,11 @@ export class PodStarter {
   }
 
   /** Removes a container left under the pod's name; refuses (INTERNAL_ERROR) one that em-sim did not create. */
-  async removeLeftover(name: string): Promise<void> {
+  private async removeLeftover(name: string): Promise<void> {
     const leftover = await this.o.runtime.inspect(name);
     if (!leftover) return;
     if (!leftover.managed) {
-      throw new SimError('INTERNAL_ERROR', `A container named ${name} exists that em-sim did not create; remove it (docker rm -f ${name})`);
+      throw new SimError('INTERNAL_ERROR', `A container that em-sim did not create holds the name of this pod's container (${name}); remove it (docker rm -f ${leftover.id.slice(0, 12)})`);
     }
     await this.o.runtime.remove(leftover.id);
   }
@@ -144,8 +140,8 @@ export class PodStarter {
     this.o.logger.warn('pod image is not arm64', { user: record.username, pod: record.name, problem });
   }
 
-  /** Makes sure of the volume and the network, clears the name (unless done), and creates and starts the container. */
-  private async startContainer(record: PodRecord, imageId: string, nameCleared: boolean): Promise<string> {
+  /** Makes sure of the volume and the network, clears the name, and creates and starts the container. */
+  private async startContainer(record: PodRecord, imageId: string): Promise<string> {
     const volume = this.o.volumes.ref(record.username, record.spec.volume);
     this.o.volumes.ensure(volume);
     const name = containerName(record.username, record.name);
@@ -153,7 +149,7 @@ export class PodStarter {
     const limits = this.o.nodes.limits(record.spec.node);
     await this.o.runtime.ensureNetwork(network, record.username);
     await this.o.onboard?.ensure(record.username, network);
-    if (!nameCleared) await this.removeLeftover(name);
+    await this.removeLeftover(name);
     const spec: ContainerSpec = {
       name,
       image: imageId,
