@@ -13,6 +13,7 @@
 // dist/ui/: index.html, app.js, app.css, served at /ui by src/http/routes/ui.ts, offline.
 // Run by `npm install` (prepare), `npm test` and the container image's build; `node
 // scripts/bundle.mjs` by hand.
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,7 +137,9 @@ const { outputFiles } = await build({
   write: false,
 });
 const script = outputFiles.find((f) => f.path === out);
-const text = script.text;
+// Its own SHA-1 as its last line: bin/em-sim.js keys V8's code cache with it, without hashing the
+// bundle at every start. After the source map's line, which maps no code.
+const text = `${script.text}// em-sim bundle sha1 ${createHash('sha1').update(script.text).digest('hex')}\n`;
 const problems = [];
 const dynamicImport = text.search(/\bimport\(/);
 // bin/em-sim.js runs the bundle from V8's code cache, after which Node.js 20 cannot import().
@@ -152,7 +155,7 @@ if (problems.length > 0) {
 // or the new one, never half of one. The script last, stamped before it appears.
 for (const file of [...outputFiles.filter((f) => f !== script), script]) {
   const temp = `${file.path}.${process.pid}`;
-  writeFileSync(temp, file.contents);
+  writeFileSync(temp, file === script ? text : file.contents);
   if (file === script) utimesSync(temp, begun, begun);
   renameSync(temp, file.path);
 }

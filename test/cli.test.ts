@@ -396,7 +396,12 @@ describe('em-sim start from the bundle keeps V8\'s compiled code between starts'
 
   it('writes it 2 s into the first start, keyed by the bundle\'s SHA-1; a stale key or a cache V8 rejects is replaced, and em-sim answers all along', async () => {
     const dir = tempDir('em-sim-code-cache-');
-    const key = createHash('sha1').update(readFileSync(BUNDLE)).digest();
+    // The bundle's last line gives the SHA-1 of the text before it (read at start, not computed).
+    const text = readFileSync(BUNDLE, 'latin1');
+    const line = /\/\/ em-sim bundle sha1 ([0-9a-f]{40})\n$/.exec(text);
+    expect(line, 'dist/em-sim.cjs ends with "// em-sim bundle sha1 <hex>" (scripts/bundle.mjs)').not.toBeNull();
+    const key = createHash('sha1').update(text.slice(0, line!.index), 'latin1').digest();
+    expect(key.toString('hex')).toBe(line![1]);
 
     const first = await startAndKeep(dir, null);
     expect(first.subarray(0, 20).equals(key)).toBe(true);
