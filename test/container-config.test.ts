@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectDocker } from '../src/adapters/docker/engine.ts';
 import { EngineUnreachable, findSelf, inContainer, NotOnThisEngine, ownContainerRef } from '../src/adapters/docker/self-container.ts';
 import { ConfigError, loadConfig } from '../src/config/load.ts';
 import { tempDir } from './helpers/sim.ts';
@@ -191,6 +192,18 @@ describe('em-sim in a container: its own data mount, seen from the engine', () =
     await expect(findSelf(named, '/var/lib/em-sim', 'bbbbbbbbbbbb')).rejects.toBeInstanceOf(NotOnThisEngine);
   });
 
+  it('does not ask the engine for a hostname that cannot be a container id (a machine with /.dockerenv that is no container of it)', async () => {
+    let asked = 0;
+    const counting = { getContainer: () => ({ inspect: async () => (asked++, Promise.reject(Object.assign(new Error('no such container'), { statusCode: 404 }))) }) } as unknown as Docker;
+    await expect(findSelf(counting, '/var/lib/em-sim', 'vm')).rejects.toThrow(
+      'em-sim may run in a container, but /proc/self/mountinfo names no container id and its hostname (vm) is not one',
+    );
+    await expect(findSelf(counting, '/var/lib/em-sim', 'deadbeef')).rejects.toBeInstanceOf(NotOnThisEngine);
+    expect(asked).toBe(0);
+    await expect(findSelf(counting, '/var/lib/em-sim', 'deadbeefdead')).rejects.toBeInstanceOf(NotOnThisEngine);
+    expect(asked).toBe(1);
+  });
+
   it('tells an engine that does not answer from one that does not know this container', async () => {
     const away = { getContainer: () => ({ inspect: async () => Promise.reject(Object.assign(new Error('connect ENOENT /var/run/docker.sock'), { code: 'ENOENT' })) }) } as unknown as Docker;
     await expect(findSelf(away, '/var/lib/em-sim', ID)).rejects.toBeInstanceOf(EngineUnreachable);
@@ -205,9 +218,24 @@ describe('em-sim in a container: its own data mount, seen from the engine', () =
   });
 
   it('says so when the engine does not know this container (an engine inside it, or another engine)', async () => {
-    await expect(findSelf(fakeDocker(null), '/var/lib/em-sim', 'deadbeef')).rejects.toBeInstanceOf(NotOnThisEngine);
-    await expect(findSelf(fakeDocker(null), '/var/lib/em-sim', 'deadbeef')).rejects.toThrow(
-      'em-sim runs in a container (deadbeef) that the Docker engine it drives does not know',
+    await expect(findSelf(fakeDocker(null), '/var/lib/em-sim', 'deadbeefdead')).rejects.toBeInstanceOf(NotOnThisEngine);
+    await expect(findSelf(fakeDocker(null), '/var/lib/em-sim', 'deadbeefdead')).rejects.toThrow(
+      'em-sim runs in a container (deadbeefdead) that the Docker engine it drives does not know',
     );
+  });
+});
+
+describe('the engine client (connectDocker)', () => {
+  it('refuses an engine address it cannot use when called, though the client itself is made at its first use', () => {
+    expect(() => connectDocker({ DOCKER_HOST: 'ssh://user@host' })).toThrow('DOCKER_HOST=ssh://user@host is not supported: use unix:///path/to/docker.sock or tcp://HOST:PORT');
+    const certs = tempDir('em-sim-nocerts-');
+    dirs.push(certs);
+    expect(() => connectDocker({ DOCKER_HOST: 'tcp://engine.example:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs })).toThrow(`ENOENT: no such file or directory, open '${certs}/ca.pem'`);
+  });
+
+  it('reaches the engine DOCKER_HOST names through the client it hands out', async () => {
+    const docker = connectDocker({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    expect((docker.modem as unknown as { socketPath: string }).socketPath).toBe('/nonexistent/docker.sock');
+    await expect(docker.ping()).rejects.toThrow('connect ENOENT /nonexistent/docker.sock');
   });
 });

@@ -49,9 +49,14 @@ export function ownContainerRef(mountinfo: string | null = readMountinfo()): str
   return match ? match[1]! : hostname();
 }
 
+/** Whether `ref` can be (the start of) a container id: 12 to 64 hex digits, as the engine's default hostname. */
+function isContainerId(ref: string): boolean {
+  return /^[0-9a-f]{12,64}$/.test(ref);
+}
+
 /** Whether the container the engine found for `ref` is this one: a hostname is only an id's start, never a name. */
 function isThisContainer(ref: string, id: string): boolean {
-  return /^[0-9a-f]{12,64}$/.test(ref) && id.startsWith(ref);
+  return isContainerId(ref) && id.startsWith(ref);
 }
 
 function readMountinfo(): string | null {
@@ -80,6 +85,13 @@ export class EngineUnreachable extends Error {
  * when the data directory is in the container's own layer (no pod could see its volume).
  */
 export async function findSelf(docker: Docker, dataDir: string, ref: string = ownContainerRef()): Promise<ContainerSelf & { mount: SelfMount }> {
+  // Nothing the engine could answer for it would be this container (isThisContainer): not asked.
+  if (!isContainerId(ref)) {
+    throw new NotOnThisEngine(
+      `em-sim may run in a container, but /proc/self/mountinfo names no container id and its hostname (${ref}) is not one, so the Docker engine cannot be asked for it: ` +
+        'run it with the hostname the engine gives (no --hostname), or set EM_SIM_IN_CONTAINER=0 when the data directory is shared with that engine at the same path',
+    );
+  }
   let info: Docker.ContainerInspectInfo;
   try {
     info = await docker.getContainer(ref).inspect();
