@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import type { Hono } from 'hono';
 import { realClock } from './adapters/clock/real-clock.ts';
@@ -117,6 +118,14 @@ export interface SimulatorOptions {
   catalogOptions?: CatalogImagesOptions;
 }
 
+/**
+ * How long after the simulator is made it first asks the engine for its pods, unless a request
+ * that needs the engine comes first (ms). Node.js's first HTTP request, to the engine's socket,
+ * costs 25 ms of one core here (its agent compiles an IPv6 pattern on first use); a server that
+ * has just printed its address is about to be asked, usually for /sim/health or a token.
+ */
+const ENGINE_ASKED_AFTER_MS = 100;
+
 /** Builds the simulator on config.data_dir: the stores, the engine, the services and the API. */
 export async function createSimulator(config: SimConfig, options: SimulatorOptions = {}): Promise<Simulator> {
   const logger = options.logger ?? createLogger(config.log.level);
@@ -193,10 +202,14 @@ export async function createSimulator(config: SimConfig, options: SimulatorOptio
     pollMs: 200,
   });
 
+  // Before the server answers: a request could be writing a blob or a staging file by then.
+  await operations.sweep();
+
   // The engine is asked for its pods (recovery) while the server already answers: every request
-  // that needs the engine waits for that recovery (EngineStatus.check), the others need not, so a
-  // start is not held by the engine (about 25 ms of a cold start on an idle one; longer on a busy one).
-  const engineStarted = engineStatus.start().then(
+  // that needs the engine waits for that recovery (EngineStatus.check, which begins it if it has
+  // not begun), the others need not. Begun ENGINE_ASKED_AFTER_MS in, so that the server's first
+  // answers wait neither for the engine nor for Node.js building its first request to it.
+  const engineStarted = delay(ENGINE_ASKED_AFTER_MS).then(() => engineStatus.start()).then(
     (up) => {
       if (up) {
         logger.info('platform', { mode: platform.mode, architecture: platform.architecture, catalog: catalog.entries.length });

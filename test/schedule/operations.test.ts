@@ -70,3 +70,39 @@ tasks:
     expect(r.tasks[1]!.state_history.map((h) => h.state)).toEqual(['CREATED', 'SCHEDULED', 'RUNNING', 'SUCCESS']);
   });
 });
+
+describe('an execution submitted as the simulator starts', () => {
+  // The server answers before the start's resumption of unfinished executions (simulator.ts);
+  // one submitted meanwhile is unfinished then, but already driven: a second drive would queue
+  // behind the first and take its place in the bookkeeping, so that a kill (or a stop) reached
+  // the idle second one and waited for the first to end by itself.
+  it('is driven once: its pod starts once, and a kill ends it at once', async () => {
+    const sim = await startScheduleSim();
+    try {
+      const yaml = `id: early
+tasks:
+  - id: job
+    type: dphi.space.cg2.pod.run
+    pod_name: early-job
+    image: alpine:latest
+`;
+      const submitted = await sim.fetch('/sim/executions', { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: yaml });
+      expect(submitted.status).toBe(201);
+      const { id } = (await submitted.json()) as ExecutionRecord;
+      const record = async () => (await sim.get(`/sim/executions/${id}`)).body as ExecutionRecord;
+      while ((await record()).tasks[0]!.state !== 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 10));
+      // The start's resumption has run, with the execution still unfinished.
+      await sim.running.sim.ready;
+      expect(sim.runtime.runsOf('client1-early-job')).toHaveLength(1);
+      const killed = await sim.fetch(`/sim/executions/${id}/kill`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+      expect(killed.status).toBe(200);
+      const r = (await killed.json()) as ExecutionRecord;
+      expect(r.state).toBe('KILLED');
+      expect(r.tasks[0]!.state_history.map((h) => h.state)).toEqual(['CREATED', 'SCHEDULED', 'RUNNING', 'KILLED']);
+      expect(r.tasks[0]!.logs.map((l) => l.message)).not.toContainEqual(expect.stringContaining('restarted'));
+      expect(sim.runtime.runsOf('client1-early-job')).toHaveLength(1);
+    } finally {
+      await sim.close();
+    }
+  });
+});

@@ -242,13 +242,23 @@ export class OperationService {
   }
 
   /**
-   * At start: removes the bytes a crash left unrecorded, and resumes every execution that had not
-   * ended. Never leaves one RUNNING without a drive.
+   * At start, before the server answers: removes the bytes a crash left unrecorded (blobs no
+   * record names, and the staging files of writes that never finished). Never once a request may
+   * be writing one.
    */
-  async resume(): Promise<void> {
+  async sweep(): Promise<void> {
     const swept = await this.o.blobs.sweep(this.o.store.blobsInUse());
     if (swept) this.o.logger.info('removed unrecorded files left by a crash', { count: swept });
+  }
+
+  /**
+   * At start, once the pods are recovered: resumes every execution that had not ended. Never
+   * leaves one RUNNING without a drive, nor gives one a second: the server answers before this
+   * runs (simulator.ts), so an execution submitted meanwhile is already driven.
+   */
+  resume(): void {
     for (const e of this.o.store.unfinished()) {
+      if (this.controllers.has(e.id)) continue;
       this.o.logger.info('resuming execution after a restart', { user: e.username, execution: e.id, state: e.state });
       this.start(e);
     }
