@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import tarStream from 'tar-stream';
+import { tarStream } from '../on-first-use.ts';
 import { statusOf } from './engine-output.ts';
 import { LABEL } from './labels.ts';
 import { loadRootfsArchive } from './rootfs-archive.ts';
@@ -55,7 +55,7 @@ async function ensureProbeImage(docker: Docker): Promise<void> {
   } catch (err) {
     if (statusOf(err) !== 404) throw err;
   }
-  const pack = tarStream.pack();
+  const pack = tarStream().pack();
   pack.entry({ name: 'exit0', mode: 0o755 }, EXIT_ZERO_AARCH64);
   pack.finalize();
   await loadRootfsArchive(docker, Readable.from(pack), {

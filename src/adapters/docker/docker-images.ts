@@ -20,7 +20,7 @@ import { engineMessage, followJson, lineOf, oneLine, readProgress, splitLines, s
 import { readRepoTags } from './image-archive.ts';
 import { loadRootfsArchive } from './rootfs-archive.ts';
 import { standinOf, standinLabels, standsForLabels, userImageLabels } from './labels.ts';
-import tarStream from 'tar-stream';
+import { tarStream } from '../on-first-use.ts';
 
 /** Once a registry has answered, a pull may take this long in all. */
 const PULL_TOTAL_TIMEOUT_MS = 10 * 60_000;
@@ -161,7 +161,7 @@ export class DockerImages implements ImageStore {
   }
 
   async derive(source: string, target: string, standsFor: StandsFor, platform?: string): Promise<string> {
-    const pack = tarStream.pack();
+    const pack = tarStream().pack();
     pack.entry({ name: 'Dockerfile', mode: 0o644 }, `FROM ${source}\n`);
     pack.finalize();
     try {

@@ -1,7 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { dockerode } from '../on-first-use.ts';
+
+/**
+ * The client `make()` returns, made at the first use of any of its members. The engine client
+ * and its HTTP stack (dockerode, docker-modem, node:https) took 12 ms of each cold start here,
+ * before the server could answer, where the engine is first asked 100 ms in (simulator.ts).
+ */
+function onFirstUse(make: () => Docker): Docker {
+  let real: Docker | undefined;
+  const client = () => (real ??= make());
+  return new Proxy({} as Docker, {
+    get(_target, key) {
+      const docker = client();
+      const value = Reflect.get(docker, key, docker) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(docker) : value;
+    },
+    set: (_target, key, value) => Reflect.set(client(), key, value),
+    has: (_target, key) => Reflect.has(client(), key),
+  });
+}
 
 /** Where the engine is looked for when DOCKER_HOST is not set. */
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
@@ -12,17 +32,24 @@ export const DEFAULT_SOCKET = '/var/run/docker.sock';
  * over TLS with the certificates in DOCKER_CERT_PATH (default ~/.docker), as the CLI does.
  */
 export function connectDocker(env: NodeJS.ProcessEnv = process.env): Docker {
+  // Read now: an unsupported DOCKER_HOST or a missing certificate stops the start, not a later call.
+  const options = dockerOptions(env);
+  return onFirstUse(() => new (dockerode())(options));
+}
+
+/** dockerode's options for the engine that env names (see connectDocker); throws for what is not supported. */
+function dockerOptions(env: NodeJS.ProcessEnv): Docker.DockerOptions {
   const host = env.DOCKER_HOST?.trim();
-  if (!host) return new Docker({ socketPath: DEFAULT_SOCKET });
-  if (host.startsWith('unix://')) return new Docker({ socketPath: host.slice('unix://'.length) });
+  if (!host) return { socketPath: DEFAULT_SOCKET };
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
   if (host.startsWith('tcp://')) {
     const url = new URL(host.replace(/^tcp:/, 'http:'));
     const tls = Boolean(env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== '0');
     const port = url.port ? Number(url.port) : tls ? 2376 : 2375;
-    if (!tls) return new Docker({ host: url.hostname, port, protocol: 'http' });
+    if (!tls) return { host: url.hostname, port, protocol: 'http' };
     const certDir = env.DOCKER_CERT_PATH || path.join(homedir(), '.docker');
     const read = (name: string) => readFileSync(path.join(certDir, name));
-    return new Docker({ host: url.hostname, port, protocol: 'https', ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') });
+    return { host: url.hostname, port, protocol: 'https', ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
   }
   throw new Error(`DOCKER_HOST=${host} is not supported: use unix:///path/to/docker.sock or tcp://HOST:PORT`);
 }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import tarStream from 'tar-stream';
+import { tarStream } from '../on-first-use.ts';
 import { ImageReference } from '../../domain/images/image-reference.ts';
 
 /**
@@ -12,7 +12,7 @@ import { ImageReference } from '../../domain/images/image-reference.ts';
  * differently from the engine.
  */
 export async function readRepoTags(stream: Readable): Promise<string[] | null> {
-  const extract = tarStream.extract();
+  const extract = tarStream().extract();
   let manifest: string | null = null;
   let manifests = 0;
   let climbs = false;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
-import tarStream from 'tar-stream';
+import { tarStream } from '../on-first-use.ts';
 import type { ImageRuntimeConfig } from '../../domain/ports/image-store.ts';
 import { followJson, oneLine } from './engine-output.ts';
 
@@ -68,7 +68,7 @@ export async function loadRootfsArchive(docker: Docker, rootfs: Readable, image:
     const configName = `${createHash('sha256').update(config).digest('hex')}.json`;
     const manifest = JSON.stringify([{ Config: configName, RepoTags: [image.tag], Layers: [`${diffId}/layer.tar`] }]);
 
-    const pack = tarStream.pack();
+    const pack = tarStream().pack();
     const packing = (async () => {
       pack.entry({ name: 'manifest.json', mode: 0o644 }, manifest);
       pack.entry({ name: configName, mode: 0o644 }, config);

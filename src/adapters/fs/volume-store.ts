@@ -22,7 +22,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { pipeline } from 'node:stream/promises';
-import tarFs from 'tar-fs';
+import type TarFs from 'tar-fs';
+import { tarFs } from '../on-first-use.ts';
 import type tarStream from 'tar-stream';
 import { SimError } from '../../domain/errors.ts';
 import {
@@ -148,14 +149,14 @@ export class FsVolumeStore implements VolumeStore {
       pack: (extras) =>
         // tar-fs walks by path; start it at where the opened folder really is (the /proc link
         // itself would be packed as a link). Entries below are packed as they are, links as links.
-        tarFs.pack(realpathSync(dir.self()), {
+        tarFs().pack(realpathSync(dir.self()), {
           dereference: false,
           finalize: false,
           finish: (p: tarStream.Pack) => {
             for (const extra of extras) p.entry({ name: extra.name, mode: 0o644 }, extra.content);
             p.finalize();
           },
-        } as tarFs.PackOptions) as unknown as Readable,
+        } as TarFs.PackOptions) as unknown as Readable,
       close: () => dir.close(),
     };
   }

@@ -1,4 +1,20 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
+
+/**
+ * better-sqlite3's compiled addon where its install builds or downloads it, handed over as its
+ * nativeBinding option: else the `bindings` package finds it by walking up from a stack trace
+ * and trying a dozen paths (4 ms of each start here). undefined (that search) when it is not there.
+ */
+function sqliteAddon(): string | undefined {
+  try {
+    const addon = createRequire(import.meta.url).resolve('better-sqlite3/package.json').replace(/package\.json$/, 'build/Release/better_sqlite3.node');
+    return existsSync(addon) ? addon : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 // Each entry runs once, in order; user_version records how many have run.
 const MIGRATIONS: string[] = [
@@ -143,7 +159,8 @@ export class SqliteDatabase {
   private readonly compiled = new Map<string, Database.Statement>();
 
   constructor(file: string) {
-    this.db = new Database(file);
+    const nativeBinding = sqliteAddon();
+    this.db = new Database(file, nativeBinding ? { nativeBinding } : {});
     this.db.pragma('journal_mode = WAL');
     // WAL with synchronous=NORMAL survives a process crash (the case we test); FULL costs an fsync
     // per commit and buys durability only across power loss of the host.
@@ -171,11 +188,12 @@ export class SqliteDatabase {
 
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
-    for (let i = version; i < MIGRATIONS.length; i++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[i]!);
-        this.db.pragma(`user_version = ${i + 1}`);
-      })();
-    }
+    if (version >= MIGRATIONS.length) return;
+    // All that are due in one transaction: a new database is made in one commit, and a failing
+    // migration leaves the database as it was.
+    this.db.transaction(() => {
+      for (let i = version; i < MIGRATIONS.length; i++) this.db.exec(MIGRATIONS[i]!);
+      this.db.pragma(`user_version = ${MIGRATIONS.length}`);
+    })();
   }
 }
