@@ -87,7 +87,17 @@ async function throughEmSim(ctx: BenchContext, sim: BenchSim): Promise<{ latenes
 
   let pods: PodView[] = [];
   for (;;) {
-    pods = (await Promise.all(users.map(async (user) => ((await (await sim.fetchAs(user, '/sim/pods')).json()) as { data: PodView[] }).data))).flat();
+    try {
+      pods = (await Promise.all(users.map(async (user) => ((await (await sim.fetchAs(user, '/sim/pods')).json()) as { data: PodView[] }).data))).flat();
+    } catch (err) {
+      // A poll that fails while em-sim runs (a kept-alive connection the server closed as it was
+      // reused) is logged and made again; one em-sim's exit failed ends the benchmark with its output.
+      const gone = sim.gone();
+      if (gone) throw new Error(gone);
+      ctx.log(`scheduler on the engine: a poll failed, polling again: ${(err as Error).message} (${String((err as Error).cause ?? '')})`);
+      await sleep(2000);
+      continue;
+    }
     const done = pods.filter((p) => p.state.terminated).length;
     if (done === RUNS) break;
     if (performance.now() - fired > GIVE_UP_MS) throw new Error(`em-sim: ${done} of ${RUNS} runs terminated after ${GIVE_UP_MS / 60_000} minutes`);

@@ -28,6 +28,8 @@ export interface BenchSim {
   fetch(p: string, init?: RequestInit): Promise<Response>;
   /** The same as another of the users. */
   fetchAs(username: string, p: string, init?: RequestInit): Promise<Response>;
+  /** null while the simulator runs; once it has exited, its exit and the tail of its output. */
+  gone(): string | null;
   /** Stops the simulator, removes the containers and network it made, deletes its data. */
   close(): Promise<void>;
 }
@@ -88,6 +90,10 @@ export async function startBenchSim(config: SimConfigInput = {}, moreUsers = 0):
       fetch: (p, init = {}) => signedFetch(url + p, token, init),
       async fetchAs(username, p, init = {}) {
         return signedFetch(url + p, await tokenOf(username), init);
+      },
+      gone() {
+        const { exitCode, signalCode } = child!.process;
+        return exitCode === null && signalCode === null ? null : `em-sim exited (${signalCode ?? `code ${exitCode}`}):\n${child!.output()}`;
       },
       close: cleanup,
     };
