@@ -86,7 +86,8 @@ async function throughEmSim(ctx: BenchContext, sim: BenchSim): Promise<{ latenes
   const fired = performance.now();
 
   let pods: PodView[] = [];
-  for (;;) {
+  for (let done = 0; ; ) {
+    if (performance.now() - fired > GIVE_UP_MS) throw new Error(`em-sim: ${done} of ${RUNS} runs terminated after ${GIVE_UP_MS / 60_000} minutes`);
     try {
       pods = (await Promise.all(users.map(async (user) => ((await (await sim.fetchAs(user, '/sim/pods')).json()) as { data: PodView[] }).data))).flat();
     } catch (err) {
@@ -98,9 +99,8 @@ async function throughEmSim(ctx: BenchContext, sim: BenchSim): Promise<{ latenes
       await sleep(2000);
       continue;
     }
-    const done = pods.filter((p) => p.state.terminated).length;
+    done = pods.filter((p) => p.state.terminated).length;
     if (done === RUNS) break;
-    if (performance.now() - fired > GIVE_UP_MS) throw new Error(`em-sim: ${done} of ${RUNS} runs terminated after ${GIVE_UP_MS / 60_000} minutes`);
     await sleep(2000);
   }
   const wallSeconds = (performance.now() - fired) / 1000;

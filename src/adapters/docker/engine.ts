@@ -12,11 +12,15 @@ import { dockerode } from '../on-first-use.ts';
 function onFirstUse(make: () => Docker): Docker {
   let real: Docker | undefined;
   const client = () => (real ??= make());
+  // Each method bound to the client once, not at every call (a method replaced later is bound anew).
+  const bound = new WeakMap<object, unknown>();
   return new Proxy({} as Docker, {
     get(_target, key) {
       const docker = client();
       const value = Reflect.get(docker, key, docker) as unknown;
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(docker) : value;
+      if (typeof value !== 'function') return value;
+      if (!bound.has(value)) bound.set(value, (value as (...args: unknown[]) => unknown).bind(docker));
+      return bound.get(value);
     },
     set: (_target, key, value) => Reflect.set(client(), key, value),
     has: (_target, key) => Reflect.has(client(), key),
